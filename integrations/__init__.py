@@ -1,0 +1,1 @@
+"""Adapters to the outside world: iCalendar, Google, CalDAV, mail."""

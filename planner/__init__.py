@@ -1,0 +1,1 @@
+"""Connection Planner: finds protected connection time for couples."""

@@ -1,0 +1,1 @@
+"""The pure scheduling core: standard library only, no I/O, no clock. See README.md."""
