@@ -29,7 +29,9 @@ class PeriodEndBeforeStart(ValueError):
     """An interval was built with its end before its start."""
 
     def __init__(self, start: datetime, end: datetime) -> None:
-        super().__init__(f"interval ends ({end.isoformat()}) before it starts ({start.isoformat()})")
+        super().__init__(
+            f"interval ends ({end.isoformat()}) before it starts ({start.isoformat()})"
+        )
         self.start = start
         self.end = end
 
