@@ -39,6 +39,8 @@ class PlanSettings:
       time outside them (early mornings, late nights) is penalised in each partner's zone.
     - ``heavy_day``: busy time in one local day at which that day counts as fully booked.
     - ``room``: clearance beyond ``buffer`` from the nearest busy block that earns full marks.
+    - ``max_per_day``: at most this many proposals on one local day (the first partner's
+      clock); a ritual never gets two slots on the same day.
     """
 
     buffer: timedelta = timedelta(minutes=15)
@@ -48,11 +50,14 @@ class PlanSettings:
     comfortable_end: time = time(22, 30)
     heavy_day: timedelta = timedelta(hours=8)
     room: timedelta = timedelta(hours=1)
+    max_per_day: int = 2
 
     def __post_init__(self) -> None:
         """Reject negative durations and a non-positive step."""
         for name in ("buffer", "notice", "heavy_day", "room"):
             check_non_negative(name, getattr(self, name))
+        if self.max_per_day < 1:
+            raise ValueError(f"max_per_day must be at least 1, got {self.max_per_day}")
         if self.step <= timedelta(0):
             raise ValueError(f"step must be positive, got {self.step}")
 

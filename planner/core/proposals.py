@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from planner.core.availability import free_time
 from planner.core.intervals import (
@@ -58,6 +58,7 @@ class _Candidate:
     week: int
     base: float
     local_minute: int
+    day: date  # local date on the first partner's clock
     bounds: tuple[float, float]  # the slot in POSIX seconds
 
 
@@ -134,8 +135,10 @@ def _candidates(ctx: _Context, ritual: Ritual) -> dict[int, list[_Candidate]]:
             slot = Interval(moment, moment + ritual.duration)
             week = (moment - ctx.origin) // WEEK
             base = static_score(slot, ritual, ctx.a, ctx.b, ctx.settings)
-            local = minute_of_week(moment.astimezone(ctx.a.zone))
-            out[week].append(_Candidate(slot, week, base, local, seconds(slot)))
+            local = moment.astimezone(ctx.a.zone)
+            out[week].append(
+                _Candidate(slot, week, base, minute_of_week(local), local.date(), seconds(slot))
+            )
     return out
 
 
@@ -145,8 +148,17 @@ def _clashes(bounds: tuple[float, float], placed: Sequence[Placed], gap: float) 
     return any(p.bounds[0] < end + gap and start < p.bounds[1] + gap for p in placed)
 
 
+def _full_days(ritual: Ritual, placed: Sequence[Placed], settings: PlanSettings) -> set[date]:
+    """Local days that take no more of ``ritual``: it is there already, or the day is full."""
+    per_day: dict[date, int] = defaultdict(int)
+    for p in placed:
+        per_day[p.day] += 1
+    full = {day for day, count in per_day.items() if count >= settings.max_per_day}
+    return full | {p.day for p in placed if p.ritual == ritual.key}
+
+
 def _pick(
-    pool: Sequence[_Candidate], ritual: Ritual, placed: Sequence[Placed], gap: timedelta
+    pool: Sequence[_Candidate], ritual: Ritual, placed: Sequence[Placed], settings: PlanSettings
 ) -> tuple[_Candidate, float] | None:
     """The best candidate not clashing with ``placed``; the earliest among equals.
 
@@ -155,10 +167,11 @@ def _pick(
     if not pool:
         return None
     near = [p for p in placed if abs(p.week - pool[0].week) <= 1]
-    seconds_apart = gap.total_seconds()
+    seconds_apart = settings.buffer.total_seconds()
+    full = _full_days(ritual, near, settings)
     best: tuple[_Candidate, float] | None = None
     for cand in pool:
-        if _clashes(cand.bounds, near, seconds_apart):
+        if cand.day in full or _clashes(cand.bounds, near, seconds_apart):
             continue
         score = cand.base + dynamic_score(cand.bounds, cand.local_minute, ritual, cand.week, near)
         if best is None or score > best[1]:
@@ -179,11 +192,11 @@ def _fill(
     """Pick up to ``count`` slots for ``ritual`` from ``pool``, recording them in ``placed``."""
     out: list[Proposal] = []
     for _ in range(count):
-        pick = _pick(pool, ritual, placed, ctx.settings.buffer)
+        pick = _pick(pool, ritual, placed, ctx.settings)
         if pick is None:
             break
         cand, score = pick
-        placed.append(Placed(ritual.key, cand.slot, cand.week, cand.local_minute))
+        placed.append(Placed(ritual.key, cand.slot, cand.week, cand.local_minute, cand.day))
         out.append(_proposal(ctx, ritual, cand, score))
     return out
 
@@ -248,5 +261,7 @@ def alternatives(
 
 def _placed(ctx: _Context, proposal: Proposal) -> Placed:
     """A kept proposal as the dynamic scorer sees it."""
-    local = minute_of_week(proposal.slot.start.astimezone(ctx.a.zone))
-    return Placed(proposal.ritual, proposal.slot, proposal.week, local)
+    local = proposal.slot.start.astimezone(ctx.a.zone)
+    return Placed(
+        proposal.ritual, proposal.slot, proposal.week, minute_of_week(local), local.date()
+    )

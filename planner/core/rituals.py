@@ -12,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 from planner.core.windows import WeeklyWindow, parse_windows
 
@@ -127,8 +128,13 @@ CATALOGUE: Mapping[str, Ritual] = MappingProxyType(
 DEFAULT_RITUALS: tuple[str, ...] = ("date-night", "coffee", "check-in")
 """What a couple living in one zone gets unless they choose otherwise."""
 
-LONG_DISTANCE_RITUALS: tuple[str, ...] = ("video-call", "check-in")
-"""What a couple in different zones gets unless they choose otherwise."""
+LONG_DISTANCE_RITUALS: tuple[str, ...] = ("date-night", "video-call", "check-in")
+"""What a couple in different zones gets unless they choose otherwise (the date is a video date)."""
+
+
+def lives_apart(zone_a: ZoneInfo, zone_b: ZoneInfo, at: datetime) -> bool:
+    """True when the partners' clocks differ at ``at``: they are a long-distance couple."""
+    return at.astimezone(zone_a).utcoffset() != at.astimezone(zone_b).utcoffset()
 
 
 def ritual(key: str) -> Ritual:

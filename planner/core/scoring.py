@@ -177,6 +177,7 @@ class Placed:
     slot: Interval
     week: int
     local_minute: int  # minute of week on the first partner's clock
+    day: date  # local date on the first partner's clock
     bounds: tuple[float, float] = field(init=False)  # the slot in POSIX seconds, for speed
 
     def __post_init__(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import itertools
 import random
 import re
@@ -114,6 +115,17 @@ def test_proposals_do_not_overlap_and_respect_cadence(kw: dict[str, object]) -> 
         sorted(got, key=lambda p: (p.ritual, p.week)), key=lambda p: (p.ritual, p.week)
     ):
         assert len(list(group)) <= cadence[key]
+
+
+@given(plans())
+def test_no_ritual_twice_a_day_and_no_day_overfull(kw: dict[str, object]) -> None:
+    got = propose(**kw)  # type: ignore[arg-type]
+    a, settings = kw["a"], kw["settings"]
+    assert isinstance(a, PartnerPlan) and isinstance(settings, PlanSettings)
+    days = [(p.slot.start.astimezone(a.zone).date(), p.ritual) for p in got]
+    assert len(days) == len(set(days)), "a ritual got two slots on one local day"
+    per_day = collections.Counter(day for day, _ in days)
+    assert max(per_day.values(), default=0) <= settings.max_per_day
 
 
 @given(plans())
