@@ -6,7 +6,6 @@ import collections
 import itertools
 import random
 import re
-import time as clock
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,7 +16,7 @@ from planner.core.availability import free_time
 from planner.core.intervals import Interval, intersect, widen
 from planner.core.model import WEEK
 from planner.core.proposals import PartnerPlan, PlanSettings, Proposal, alternatives, propose
-from planner.core.rituals import CATALOGUE, Ritual, default_rituals, with_overrides
+from planner.core.rituals import CATALOGUE, Ritual, with_overrides
 from planner.core.windows import parse_windows, window_intervals
 from tests.core.strategies import busy_sets, weekly_windows, zones
 
@@ -195,14 +194,12 @@ def year_of_busy(seed: int, count: int) -> list[Interval]:
     return out
 
 
-def test_planning_a_month_against_a_year_of_busy_blocks_is_fast() -> None:
+def test_planning_a_month_against_a_year_of_busy_blocks() -> None:
+    """A year of dense busy time on both sides (speed is measured by ``make bench``)."""
     a = PartnerPlan("Alex", ZoneInfo("Europe/Berlin"), BROAD, year_of_busy(1, 20_000))
     b = PartnerPlan("Sam", ZoneInfo("America/New_York"), BROAD, year_of_busy(2, 20_000))
     start = datetime(2026, 3, 2, tzinfo=UTC)
-    began = clock.perf_counter()
-    got = propose(
-        a, b, default_rituals(False) + default_rituals(True), now=start, start=start, weeks=4
-    )
-    elapsed = clock.perf_counter() - began
+    got = propose(a, b, list(CATALOGUE.values()), now=start, start=start, weeks=4)
     assert got
-    assert elapsed < 0.5  # the target is well under 0.1 s; this only guards against blow-ups
+    busy = widen([*a.busy, *b.busy], PlanSettings().buffer, PlanSettings().buffer)
+    assert not any(intersect([p.slot], busy) for p in got)
