@@ -218,7 +218,10 @@ def propose(
     """
     horizon = _weeks(start, now, 0, weeks)
     ctx = _context(a, b, now=now, origin=horizon.start, horizon=horizon, settings=settings)
-    ordered = sorted(rituals, key=lambda r: r.duration, reverse=True)
+    unique: dict[str, Ritual] = {}
+    for r in rituals:
+        unique.setdefault(r.key, r)  # a ritual named twice is planned once
+    ordered = sorted(unique.values(), key=lambda r: r.duration, reverse=True)
     pools = [_candidates(ctx, r) for r in ordered]
     placed: list[Placed] = []
     out: list[Proposal] = []
