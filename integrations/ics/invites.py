@@ -70,8 +70,11 @@ def stable_uid(*parts: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """User text with control characters removed and line breaks kept as plain newlines."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """User text as it will read back from the invite: control characters removed, line
+    breaks as plain newlines. A literal backslash-N also becomes a newline, because
+    icalendar's TEXT escaping treats it as the RFC 5545 escape for one (§3.3.11)."""
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return text.replace("\\N", "\n")
 
 
 def _address(person: Person, role: str | None = None) -> vCalAddress:

@@ -169,7 +169,7 @@ def test_unreadable_input_exits_3(tmp_path: Path, content: bytes) -> None:
 
 def test_oversized_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "huge.ics"
-    path.write_bytes(b"BEGIN:VCALENDAR\r\n" + b"X-PAD:" + b"x" * (11 * 1024 * 1024) + b"\r\n")
+    path.write_bytes(b"BEGIN:VCALENDAR\r\n" + b"X-PAD:" + b"x" * (26 * 1024 * 1024) + b"\r\n")
     run = planner("busy", str(path), "--from", "2026-11-30", "--to", "2026-12-01", "--tz", "UTC")
     assert run.returncode == 3 and "limit" in run.stderr
 
