@@ -15,3 +15,6 @@ settings.register_profile(
     "ci", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# Database fixtures over SQLite and PostgreSQL, shared by the store and web tests.
+from tests.db import backend, db_url, pg_admin, pg_url  # noqa: E402, F401

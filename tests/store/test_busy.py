@@ -19,7 +19,8 @@ from planner.store.busy import (
 )
 from planner.store.errors import NotFound
 from planner.store.models import BusyBlock
-from tests.store.conftest import add_couple, add_source, at
+from tests.db import at
+from tests.store.conftest import add_couple, add_source
 
 WINDOW = Interval(at(10, 0), at(12, 0))  # 10 March 00:00 .. 12 March 00:00 UTC
 Row = tuple[datetime, datetime, str | None]

@@ -18,7 +18,8 @@ from planner.store.db import make_engine, session_factory
 from planner.store.errors import ConnectionInfo, NotFound, SlotTaken
 from planner.store.migrate import upgrade
 from planner.store.models import NO_OVERLAP, Connection
-from tests.store.conftest import add_couple, at, pg_schema
+from tests.db import at, pg_schema
+from tests.store.conftest import add_couple
 
 EVENING = Interval(at(13, 19), at(13, 21))
 OVERLAPPING = Interval(at(13, 20), at(13, 22))

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, inspect, text
 from planner.store.db import make_engine
 from planner.store.migrate import current_revision, downgrade, upgrade
 from planner.store.models import NO_OVERLAP, Base
-from tests.store.conftest import pg_schema
+from tests.db import pg_schema
 
 
 @pytest.fixture

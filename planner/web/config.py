@@ -1,0 +1,117 @@
+"""Configuration, read from the environment in this one place.
+
+Every setting has a ``PLANNER_*`` variable (plus the customary ``DATABASE_URL`` and
+``SECRET_KEY``). :meth:`Config.from_env` reads them; tests build a :class:`Config` directly
+or with :func:`dataclasses.replace`. The app refuses to start outside debug or demo mode
+when the secret key is missing, a known placeholder, or too short.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from pathlib import Path
+
+from planner.web.ratelimit import BadLimit, parse_limit
+
+PLACEHOLDER_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "replace-me"})
+MIN_SECRET_LENGTH = 32
+DEFAULT_DATABASE = "sqlite:///instance/planner.db"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong; the message names the variable."""
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in {"", "0", "false", "no", "off"}:
+        return False
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def _number(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {text!r}")
+    return int(text)
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    try:
+        return tuple(ip_network(n.strip()) for n in env.get(name, "").split(",") if n.strip())
+    except ValueError as error:
+        raise ConfigError(f"{name}: {error}") from None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the web app can be told; defaults suit a laptop."""
+
+    secret_key: str
+    database_url: str = DEFAULT_DATABASE
+    debug: bool = False
+    demo: bool = False
+    testing: bool = False
+    base_url: str = "http://127.0.0.1:5000"
+    upload_max_bytes: int = 10 * 1024 * 1024
+    fetch_timeout: int = 15
+    fetch_allow: tuple[IPv4Network | IPv6Network, ...] = ()
+    horizon_weeks: int = 4
+    signin_limit: str = "10 per minute"
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry Secure when the service is served over https."""
+        return self.base_url.startswith("https://")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Config:
+        """The configuration described by environment variables ``env``."""
+        debug, demo = _flag(env, "PLANNER_DEBUG"), _flag(env, "PLANNER_DEMO")
+        secret = env.get("SECRET_KEY", env.get("PLANNER_SECRET_KEY", ""))
+        if (debug or demo) and not secret:
+            secret = secrets.token_urlsafe(32)  # sessions end with the process; fine for a demo
+        return cls(
+            secret_key=secret,
+            database_url=env.get("DATABASE_URL", DEFAULT_DATABASE),
+            debug=debug,
+            demo=demo,
+            base_url=env.get("PLANNER_BASE_URL", cls.base_url).rstrip("/"),
+            upload_max_bytes=_number(
+                env, "PLANNER_UPLOAD_MAX_BYTES", cls.upload_max_bytes, 1024, 100 * 1024 * 1024
+            ),
+            fetch_timeout=_number(env, "PLANNER_FETCH_TIMEOUT", cls.fetch_timeout, 1, 120),
+            fetch_allow=_networks(env, "PLANNER_FETCH_ALLOW"),
+            horizon_weeks=_number(env, "PLANNER_HORIZON_WEEKS", cls.horizon_weeks, 1, 12),
+            signin_limit=env.get("PLANNER_SIGNIN_LIMIT", cls.signin_limit),
+        )
+
+    def check(self) -> None:
+        """Raise :class:`ConfigError` for settings the app must not start with."""
+        try:
+            parse_limit(self.signin_limit)
+        except BadLimit as error:
+            raise ConfigError(f"PLANNER_SIGNIN_LIMIT: {error}") from None
+        relaxed = self.debug or self.demo or self.testing
+        weak = self.secret_key in PLACEHOLDER_SECRETS or len(self.secret_key) < MIN_SECRET_LENGTH
+        if weak and not relaxed:
+            raise ConfigError(
+                "SECRET_KEY is missing or too weak: set it to a random string of at least "
+                f"{MIN_SECRET_LENGTH} characters (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
+            )
+
+    def sqlite_path(self) -> Path | None:
+        """The file of an SQLite database URL (None for other databases or memory)."""
+        prefix = "sqlite:///"
+        if not self.database_url.startswith(prefix) or self.database_url == prefix:
+            return None
+        return Path(self.database_url[len(prefix) :])
