@@ -17,4 +17,12 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 # Database fixtures over SQLite and PostgreSQL, shared by the store and web tests.
-from tests.db import backend, db_url, pg_admin, pg_url  # noqa: E402, F401
+from tests.db import (  # noqa: E402, F401
+    backend,
+    db_url,
+    engine,
+    pg_admin,
+    pg_url,
+    session,
+    sessions,
+)

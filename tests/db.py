@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
-from planner.store.db import make_engine
+from planner.store.db import make_engine, session_factory
 from planner.store.migrate import upgrade
 from planner.store.models import Base
 
@@ -116,3 +117,25 @@ def _truncate(url: str) -> None:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on the database under test."""
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    """The session factory the application would use."""
+    return session_factory(engine)
+
+
+@pytest.fixture
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """One session; rolled back and closed after the test."""
+    with sessions() as session:
+        yield session
+        session.rollback()

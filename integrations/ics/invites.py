@@ -12,10 +12,10 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, vCalAddress, vDuration, vText
 
 PRODID = "-//Connection Planner//connection-planner//EN"
 UID_DOMAIN = "connection-planner.invalid"
@@ -109,16 +109,37 @@ def _event(invite: Invite, stamp: datetime) -> Event:
     return event
 
 
-def invite_calendar(invites: Sequence[Invite], *, method: Method, stamp: datetime) -> bytes:
-    """A VCALENDAR holding ``invites`` under ``method``; ``stamp`` becomes every DTSTAMP.
-
-    ``stamp`` is an argument, not the clock, so the same invites give the same bytes.
-    """
+def _calendar(method: Method) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
+    return calendar
+
+
+def invite_calendar(invites: Sequence[Invite], *, method: Method, stamp: datetime) -> bytes:
+    """A VCALENDAR holding ``invites`` under ``method``; ``stamp`` becomes every DTSTAMP.
+
+    ``stamp`` is an argument, not the clock, so the same invites give the same bytes.
+    """
+    calendar = _calendar(method)
+    for invite in invites:
+        calendar.add_component(_event(invite, stamp))
+    data: bytes = calendar.to_ical()
+    return data
+
+
+def feed_calendar(
+    invites: Sequence[Invite], *, name: str, refresh: timedelta, stamp: datetime
+) -> bytes:
+    """A subscribable feed (METHOD:PUBLISH) with a name and a suggested refresh interval
+    (REFRESH-INTERVAL of RFC 7986 and the older X-PUBLISHED-TTL)."""
+    calendar = _calendar("PUBLISH")
+    calendar.add("name", vText(clean_text(name)))
+    calendar.add("x-wr-calname", vText(clean_text(name)))
+    calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(refresh))
     for invite in invites:
         calendar.add_component(_event(invite, stamp))
     data: bytes = calendar.to_ical()

@@ -2,36 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from sqlalchemy.orm import Session
 
-import pytest
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
-from planner.store.db import make_engine, session_factory
 from planner.store.models import Couple, Source, User
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """An engine on the database under test."""
-    engine = make_engine(db_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    """The session factory the application would use."""
-    return session_factory(engine)
-
-
-@pytest.fixture
-def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """One session; rolled back and closed after the test."""
-    with sessions() as session:
-        yield session
-        session.rollback()
 
 
 def add_couple(session: Session, *names: str) -> tuple[Couple, list[User]]:
