@@ -14,6 +14,7 @@ from typing import Final
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
 from planner.store.db import make_engine
@@ -53,6 +54,13 @@ def downgrade(url: str | Engine, revision: str) -> None:
     finally:
         if engine is not url:
             engine.dispose()
+
+
+def head_revision() -> str:
+    """The newest revision among the migration scripts (what ``upgrade`` leads to)."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "no migration scripts found"
+    return head
 
 
 def current_revision(url: str | Engine) -> str | None:

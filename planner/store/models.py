@@ -210,6 +210,11 @@ class Proposal(Base):
     week_start: Mapped[datetime]
     state: Mapped[ProposalState] = mapped_column(String(16), default="proposed")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set on an alternative offered for a connection that a new meeting clashed with;
+    #: accepting it moves that connection here (same UID, SEQUENCE + 1).
+    replaces_connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connection.id", ondelete="SET NULL", use_alter=True), index=True
+    )
 
     acceptances: Mapped[list[ProposalAcceptance]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True

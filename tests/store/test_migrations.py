@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
 from planner.store.db import make_engine
-from planner.store.migrate import current_revision, downgrade, upgrade
+from planner.store.migrate import current_revision, downgrade, head_revision, upgrade
 from planner.store.models import NO_OVERLAP, Base
 from tests.db import pg_schema
 
@@ -38,7 +38,7 @@ def table_names(url: str) -> set[str]:
 def test_upgrade_from_empty_builds_every_table(empty_url: str) -> None:
     assert current_revision(empty_url) is None
     upgrade(empty_url)
-    assert current_revision(empty_url) == "0001"
+    assert current_revision(empty_url) == head_revision() == "0002"
     assert table_names(empty_url) == set(Base.metadata.tables) | {"alembic_version"}
 
 
@@ -47,7 +47,7 @@ def test_downgrade_to_base_and_up_again(empty_url: str) -> None:
     downgrade(empty_url, "base")
     assert table_names(empty_url) == {"alembic_version"}
     upgrade(empty_url)
-    assert current_revision(empty_url) == "0001"
+    assert current_revision(empty_url) == head_revision()
 
 
 def test_models_and_migrated_schema_agree(engine: Engine) -> None:
