@@ -337,6 +337,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="plan for the sample couple in examples/")
     demo.add_argument("--examples", type=Path, default=EXAMPLES, help="folder of the samples")
     demo.set_defaults(func=cmd_demo)
+
+    from planner.server_cli import add_commands
+
+    add_commands(sub)
     return parser
 
 

@@ -40,3 +40,21 @@ class Conflict(ServiceError):
     """The request clashes with the current state (already paired, slot taken)."""
 
     status = 409
+
+
+class Unauthorized(ServiceError):
+    """No valid credentials came with the request."""
+
+    status = 401
+
+
+class TooLarge(ServiceError):
+    """The request body is larger than this operation accepts."""
+
+    status = 413
+
+
+class UnsupportedType(ServiceError):
+    """The request body is not of the media type this operation accepts."""
+
+    status = 415

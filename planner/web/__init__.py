@@ -76,10 +76,11 @@ def _init_extensions(app: Flask, config: Config) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Register every blueprint; each module's ``NAV`` adds its links to the top bar."""
-    from planner.web import auth, couple, feed, pages, proposals, sources
+    from planner.web import api, auth, couple, feed, pages, proposals, sources
 
     nav: list[tuple[str, str]] = []
     for module in (pages, auth, proposals, sources, couple, feed):
         app.register_blueprint(module.bp)
         nav.extend(getattr(module, "NAV", ()))
     app.jinja_env.globals["nav_links"] = lambda: nav
+    api.register(app)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from integrations.ics import UnreadableCalendar
@@ -70,6 +71,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StoreNotFound)
     def _missing(_error: StoreNotFound) -> tuple[Response, int]:
         return error_response(404, _PLAIN[404])
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_error: CSRFError) -> tuple[Response, int]:
+        return error_response(
+            400,
+            "The form or request has no valid CSRF token. Reload the page and try again "
+            "(API clients: send the X-CSRFToken header, or use an API token).",
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[Response, int]:

@@ -1,0 +1,67 @@
+"""The server side of the ``planner`` command: ``db upgrade`` and ``serve``.
+
+Imported lazily by :mod:`planner.cli`, so the calendar commands stay quick to start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from planner.web.config import Config, ConfigError
+
+
+def _config() -> Config:
+    try:
+        config = Config.from_env(os.environ)
+        config.check()
+    except ConfigError as error:
+        raise SystemExit(f"planner: {error}") from None
+    return config
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Migrate the configured database (``DATABASE_URL``) to the newest schema."""
+    from planner.store.migrate import current_revision, upgrade
+
+    url = args.url or Config.from_env(os.environ).database_url
+    config = Config(secret_key="-" * 32, database_url=url)
+    path = config.sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    upgrade(url)
+    print(f"database {_display(url)} is at revision {current_revision(url)}")
+    return 0
+
+
+def _display(url: str) -> str:
+    """The URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the web app with Werkzeug's development server (use gunicorn in production)."""
+    from planner.web import create_app
+
+    app = create_app(_config())
+    print(f"Connection Planner is running on http://{args.host}:{args.port}/", file=sys.stderr)
+    app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
+    """Register ``db`` and ``serve`` on the ``planner`` parser."""
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=type(db))
+    up = db_sub.add_parser("upgrade", help="migrate the database to the newest schema")
+    up.add_argument("--url", help="database URL (default: DATABASE_URL or the SQLite file)")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    serve = sub.add_parser("serve", help="serve the web app (development server)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=5000, help="port (5000)")
+    serve.set_defaults(func=cmd_serve)
