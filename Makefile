@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-feed clean
+.PHONY: run demo test lint typecheck pytest bench bench-feed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## run: the demo: plan connection time for the sample couple in examples/
+## run: migrate an SQLite database, load the demo couple, serve on http://127.0.0.1:5000
 run: $(STAMP)
+	PLANNER_DEMO=1 $(BIN)/planner serve --demo
+
+## demo: the command-line demo: plan two weeks for the sample couple in examples/
+demo: $(STAMP)
 	$(BIN)/planner demo
 
 ## test: lint, type-check the core, run the whole suite
@@ -41,4 +45,4 @@ bench-feed: $(STAMP)
 	$(BIN)/python -m bench.feed
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis instance

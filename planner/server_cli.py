@@ -8,9 +8,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from planner.web.config import Config, ConfigError
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def _config() -> Config:
@@ -44,13 +47,48 @@ def _display(url: str) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the web app with Werkzeug's development server (use gunicorn in production)."""
+    """Serve the web app with Werkzeug's development server (use gunicorn in production).
+
+    ``--demo`` first migrates the database and loads the demo couple, printing how to sign in.
+    """
     from planner.web import create_app
 
-    app = create_app(_config())
-    print(f"Connection Planner is running on http://{args.host}:{args.port}/", file=sys.stderr)
+    if args.demo:
+        os.environ.setdefault("PLANNER_DEMO", "1")
+    config = _config()
+    if args.demo:
+        _prepare_demo(config)
+    app = create_app(config)
+    print(f"Connection Planner is running on http://{args.host}:{args.port}/  (Ctrl+C stops it)")
+    sys.stdout.flush()
     app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
     return 0
+
+
+def _prepare_demo(config: Config) -> None:
+    """Migrate, load Lena and Sam with their sample calendars, print their passwords."""
+    from datetime import UTC, datetime
+
+    from planner.services.demo import load_demo
+    from planner.store import make_engine, session_factory, upgrade
+
+    path = config.sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"Migrating {_display(config.database_url)} ...")
+    upgrade(config.database_url)
+    print("Loading the demo couple (two accounts, sample calendars from examples/) ...")
+    engine = make_engine(config.database_url)
+    with session_factory(engine)() as session:
+        partners = load_demo(
+            session, examples=EXAMPLES, now=datetime.now(UTC),
+            weeks=config.horizon_weeks, max_bytes=config.upload_max_bytes,
+        )  # fmt: skip
+    engine.dispose()
+    print("\nSign in as either partner:")
+    for p in partners:
+        print(f"  {p.name:<5} ({p.zone}): {p.email}  password: {p.password}")
+    print()
 
 
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
@@ -64,4 +102,7 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     serve = sub.add_parser("serve", help="serve the web app (development server)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=5000, help="port (5000)")
+    serve.add_argument(
+        "--demo", action="store_true", help="migrate and load the demo couple before serving"
+    )
     serve.set_defaults(func=cmd_serve)

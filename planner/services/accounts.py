@@ -80,3 +80,12 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
         user.password_hash = _hasher.hash(password)
         session.commit()
     return user
+
+
+def set_password(session: Session, user_id: int, password: str) -> None:
+    """Give the account a new password (checked like a new one)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise Invalid("There is no such account.")
+    user.password_hash = _hasher.hash(check_password(password))
+    session.commit()
