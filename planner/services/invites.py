@@ -18,7 +18,7 @@ from integrations.ics.invites import Invite, Person, invite_calendar, stable_uid
 from planner.core.rituals import CATALOGUE
 from planner.services.errors import Conflict, NotFound
 from planner.services.feed import refresh_feed
-from planner.services.planning import (
+from planner.services.schedule import (
     OPEN,
     live_connections,
     lock_couple,

@@ -5,7 +5,8 @@ last body it fetched there too, so a "not modified" answer can still cover a hor
 moved on. Every sync reads ``[now - 1 day, now + horizon)`` in the owner's zone and replaces
 the source's busy blocks there in one transaction. A sync that fails leaves the old blocks
 in place and marks the source stale: a failing calendar is never read as free time.
-Titles are stored for the owner only; a partner gets merged busy intervals and nothing else.
+Titles are stored for the owner only; a partner gets merged busy intervals and nothing else
+(reading them is in :mod:`planner.services.calendars`).
 """
 
 from __future__ import annotations
@@ -14,24 +15,22 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from integrations.ics import IngestResult, UnreadableCalendar, ingest
+from integrations.ics import IngestResult
 from integrations.ics.fetch import (
     AddressPolicy,
     Fetched,
-    FetchFailed,
     FetchLimits,
-    UrlRefused,
-    fetch_calendar,
 )
-from planner.core.intervals import Interval, clip, interval
+from planner.core.intervals import Interval, interval
+from planner.services import fetching
 from planner.services.errors import Invalid, NotFound
-from planner.store import busy_of_user, record_sync_failure, record_sync_success, replace_busy
-from planner.store.models import BusyBlock, Source, User
+from planner.store import record_sync_failure, record_sync_success, replace_busy
+from planner.store.models import Source, User
 
 log = logging.getLogger(__name__)
 
@@ -68,28 +67,6 @@ class SyncResult:
         return self.outcome != "failed"
 
 
-@dataclass(frozen=True)
-class SourceView:
-    """A source as its owner sees it in a list."""
-
-    id: int
-    name: str
-    kind: str
-    url: str | None
-    last_success_at: datetime | None
-    last_error: str | None
-    stale_since: datetime | None
-    blocks: int
-
-
-class _SyncError(Exception):
-    """Internal: a sync failed; ``message`` is plain and safe to show the owner."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 def horizon(now: datetime, weeks: int) -> Interval:
     """The window every sync reads: from a day before ``now`` to ``weeks`` after it."""
     return interval(now - LOOKBACK, now + timedelta(weeks=weeks))
@@ -115,8 +92,8 @@ def add_upload(
         raise Invalid(f"That file is larger than {_size(max_bytes)}.", field="file")
     user = _user(session, user_id)
     try:
-        result = _ingest(data, user, horizon(now, horizon_weeks))
-    except _SyncError as error:
+        result = fetching.read_calendar(data, user, horizon(now, horizon_weeks))
+    except fetching.SyncError as error:
         raise Invalid(error.message, field="file") from None
     source = Source(user_id=user_id, kind="upload", name=_name(name, "Uploaded calendar"), raw=data)
     return _add(session, source, result, now, horizon_weeks)
@@ -140,13 +117,13 @@ def add_url(
     user = _user(session, user_id)
     url = url.strip()
     try:
-        fetched = _fetch(url, None, None, fetch)
-        result = _ingest(fetched.body or b"", user, horizon(now, horizon_weeks))
-    except _SyncError as error:
+        fetched = fetching.fetch(url, None, None, fetch.limits, fetch.policy)
+        result = fetching.read_calendar(fetched.body or b"", user, horizon(now, horizon_weeks))
+    except fetching.SyncError as error:
         raise Invalid(error.message, field="url") from None
     default = urlsplit(fetched.url).hostname or "Subscribed calendar"
     source = Source(user_id=user_id, kind="ics_url", name=_name(name, default), url=url)
-    _keep(source, fetched)
+    fetching.keep(source, fetched)
     return _add(session, source, result, now, horizon_weeks)
 
 
@@ -206,41 +183,19 @@ def _sync(
         raise NotFound("There is no such calendar.")
     name, window = source.name, horizon(now, weeks)
     try:
-        fetched = _refetch(source, fetch)
-        data = _snapshot(source, fetched)
-        result = None if data is None else _ingest(data, _user(session, source.user_id), window)
-        _keep(source, fetched)
+        fetched = fetching.refetch(source, fetch.limits, fetch.policy)
+        data = fetching.snapshot(source, fetched)
+        owner = _user(session, source.user_id)
+        result = None if data is None else fetching.read_calendar(data, owner, window)
+        fetching.keep(source, fetched)
         _store(session, source, result, window, now)
         session.commit()
-    except _SyncError as error:
+    except fetching.SyncError as error:
         return _failed(session, source_id, name, now, error.message)
     except Exception:
         log.exception("sync of source %s failed", source_id)
         return _failed(session, source_id, name, now, "Something went wrong reading it.")
     return _result(source_id, name, fetched, result)
-
-
-def _refetch(source: Source, fetch: FetchSettings) -> Fetched | None:
-    """A fresh (conditional) fetch for a URL source; None for an upload."""
-    if source.kind != "ics_url" or not source.url:
-        return None
-    return _fetch(source.url, source.etag, source.last_modified, fetch)
-
-
-def _snapshot(source: Source, fetched: Fetched | None) -> bytes | None:
-    """The bytes to read: a new body, else the kept one (None when there is nothing)."""
-    if fetched is not None and not fetched.not_modified:
-        return fetched.body or b""
-    return source.raw
-
-
-def _keep(source: Source, fetched: Fetched | None) -> None:
-    """Remember a new body and the validators of a fetch."""
-    if fetched is None:
-        return
-    if not fetched.not_modified:
-        source.raw = fetched.body
-    source.etag, source.last_modified = fetched.etag, fetched.last_modified
 
 
 def _store(
@@ -281,27 +236,6 @@ def _result(
     )  # fmt: skip
 
 
-def _fetch(url: str, etag: str | None, last_modified: str | None, fetch: FetchSettings) -> Fetched:
-    """Fetch ``url`` conditionally; refusals and failures as plain :class:`_SyncError`."""
-    try:
-        return fetch_calendar(
-            url, etag=etag, last_modified=last_modified, limits=fetch.limits, policy=fetch.policy
-        )
-    except UrlRefused as refused:
-        log.info("calendar url refused: %s", refused.detail)
-        raise _SyncError(str(refused)) from None
-    except FetchFailed as failed:
-        raise _SyncError(_sentence(failed.message)) from None
-
-
-def _ingest(data: bytes, owner: User, window: Interval) -> IngestResult:
-    """The calendar's blocks with titles in the owner's zone, or a plain :class:`_SyncError`."""
-    try:
-        return ingest(data, start=window.start, end=window.end, zone=owner.zone, with_titles=True)
-    except UnreadableCalendar as error:
-        raise _SyncError(f"That calendar cannot be read: {error.reason}.") from None
-
-
 def _protect(session: Session, user_id: int, now: datetime) -> None:
     """Defend the couple's connections against what a sync brought in."""
     couple_id = session.scalar(select(User.couple_id).where(User.id == user_id))
@@ -319,100 +253,6 @@ def delete_source(session: Session, user_id: int, source_id: int) -> None:
         raise NotFound("There is no such calendar.")
     session.delete(source)
     session.commit()
-
-
-def sources_of(session: Session, user_id: int) -> list[SourceView]:
-    """The user's sources with their sync state and block counts, oldest first."""
-    counts = (
-        select(BusyBlock.source_id, func.count().label("n"))
-        .group_by(BusyBlock.source_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Source, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.source_id == Source.id)
-        .where(Source.user_id == user_id)
-        .order_by(Source.id)
-    )
-    return [
-        SourceView(
-            s.id,
-            s.name,
-            s.kind,
-            mask_url(s.url),
-            s.last_success_at,
-            s.last_error,
-            s.stale_since,
-            int(n),
-        )
-        for s, n in rows
-    ]
-
-
-def own_blocks(session: Session, user_id: int, window: Interval) -> list[tuple[Interval, str]]:
-    """The owner's busy blocks in ``window`` with their titles, by start. Owner only."""
-    rows = session.execute(
-        select(BusyBlock.start, BusyBlock.end, BusyBlock.title)
-        .join(Source, Source.id == BusyBlock.source_id)
-        .where(Source.user_id == user_id, Source.counts_as_busy.is_(True))
-        .where(BusyBlock.start < window.end, BusyBlock.end > window.start)
-        .order_by(BusyBlock.start, BusyBlock.end)
-    )
-    return [
-        (part, title or "Busy")
-        for start, end, title in rows
-        for part in clip([Interval(start, end)], window)
-    ]
-
-
-def partner_busy(session: Session, viewer_id: int, window: Interval) -> list[Interval]:
-    """The viewer's partner's busy time in ``window``: merged intervals, never titles.
-
-    Stale sources count with their last good snapshot. Empty without a partner.
-    """
-    partner = partner_of(session, viewer_id)
-    return busy_of_user(session, partner.id, window) if partner is not None else []
-
-
-@dataclass(frozen=True)
-class PartnerCalendars:
-    """What a partner may know of the other's calendars: how many, and since when one is stale."""
-
-    name: str
-    sources: int
-    stale: int
-    stale_since: datetime | None
-
-
-def partner_calendars(session: Session, viewer_id: int) -> PartnerCalendars | None:
-    """A summary of the viewer's partner's calendars (no names, links or errors); None alone."""
-    partner = partner_of(session, viewer_id)
-    if partner is None:
-        return None
-    states = session.scalars(select(Source.stale_since).where(Source.user_id == partner.id)).all()
-    stale = [s for s in states if s is not None]
-    return PartnerCalendars(partner.display_name, len(states), len(stale), min(stale, default=None))
-
-
-def partner_of(session: Session, user_id: int) -> User | None:
-    """The other partner of the user's couple, if any."""
-    couple_id = session.scalar(select(User.couple_id).where(User.id == user_id))
-    if couple_id is None:
-        return None
-    return session.scalar(
-        select(User).where(User.couple_id == couple_id, User.id != user_id).order_by(User.id)
-    )
-
-
-def mask_url(url: str | None) -> str | None:
-    """``url`` with any user name or password replaced by ``***``."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"***@{host}"))
 
 
 def _owner_of(session: Session, source_id: int) -> int:
@@ -434,12 +274,6 @@ def _user(session: Session, user_id: int) -> User:
 def _name(name: str, default: str) -> str:
     """A source name: whitespace collapsed, at most 200 characters, else ``default``."""
     return (" ".join(name.split()) or default)[:MAX_NAME]
-
-
-def _sentence(message: str) -> str:
-    """``message`` as a sentence: capitalised, ending with a full stop."""
-    text = message[:1].upper() + message[1:]
-    return text if text.endswith(".") else f"{text}."
 
 
 def _size(n: int) -> str:

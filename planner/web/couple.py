@@ -39,6 +39,13 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from planner.services import couples
 from planner.services.errors import ServiceError
+from planner.services.rituals import (
+    RitualChoice,
+    RitualInput,
+    effective_rituals,
+    ritual_choices,
+    set_rituals,
+)
 from planner.web.clock import now
 from planner.web.db import db
 
@@ -102,7 +109,7 @@ def overview() -> ResponseReturnValue:
     link = (
         _join_url(token) if pending and isinstance(token, str) and pending.matches(token) else None
     )
-    rituals = couples.effective_rituals(db(), current_user.couple_id, now()) if partner else ()
+    rituals = effective_rituals(db(), current_user.couple_id, now()) if partner else ()
     return render_template(
         "couple/overview.html", form=ActionForm(), partner=partner, pending=pending, link=link,
         expires=pending and _when(pending.expires_at, current_user.zone), rituals=rituals,
@@ -165,7 +172,7 @@ def join(token: str) -> ResponseReturnValue:
     return response
 
 
-def _rituals_data(choices: tuple[couples.RitualChoice, ...]) -> list[dict[str, object]]:
+def _rituals_data(choices: tuple[RitualChoice, ...]) -> list[dict[str, object]]:
     return [
         {"key": c.ritual.key, "enabled": c.enabled, "per_week": c.per_week,
          "duration_minutes": c.duration_minutes}
@@ -180,7 +187,7 @@ def _settings_page(
 ) -> ResponseReturnValue:
     """The settings page, with ``status`` (422 when a form it shows was refused)."""
     me = couples.profile(db(), current_user.id)
-    choices = couples.ritual_choices(db(), current_user.id, now())
+    choices = ritual_choices(db(), current_user.id, now())
     profile_form = profile_form or ProfileForm(
         formdata=None, data={"zone": me.zone, "windows": me.windows}
     )
@@ -229,9 +236,9 @@ def _number(field: Field) -> int:
     return field.data if isinstance(field.data, int) else -1
 
 
-def _inputs(form: RitualsForm) -> list[couples.RitualInput]:
+def _inputs(form: RitualsForm) -> list[RitualInput]:
     return [
-        couples.RitualInput(row.key.data or "", bool(row.enabled.data), _number(row.per_week),
+        RitualInput(row.key.data or "", bool(row.enabled.data), _number(row.per_week),
                             _number(row.duration_minutes))
         for row in form.rituals
     ]  # fmt: skip
@@ -255,7 +262,7 @@ def rituals() -> ResponseReturnValue:
     form = RitualsForm()
     if form.validate_on_submit():
         try:
-            couples.set_rituals(db(), current_user.id, _inputs(form), now())
+            set_rituals(db(), current_user.id, _inputs(form), now())
         except ServiceError as error:
             _attach_to_row(form, error)
         else:

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from planner.services import invites, planning
 from planner.services.errors import Conflict, Invalid
+from planner.services.week import week_view
 from planner.web.clock import now
 from planner.web.config import Config
 from planner.web.db import db
@@ -50,7 +51,7 @@ def _back() -> Response:
 def week() -> ResponseReturnValue:
     """The week holding ``?start=YYYY-MM-DD`` (default: this week)."""
     start = _start(request.args.get("start")) or _today()
-    view = planning.week_view(db(), current_user.id, start, now=now())
+    view = week_view(db(), current_user.id, start, now=now())
     return render_template("proposals/week.html", view=view, today=_today())
 
 

@@ -19,6 +19,7 @@ from wtforms.validators import Length, Optional
 from integrations.ics.fetch import AddressPolicy, FetchLimits
 from planner.core.intervals import Interval, interval
 from planner.services import sources
+from planner.services.calendars import own_blocks, partner_busy, partner_calendars, sources_of
 from planner.services.errors import ServiceError
 from planner.web.clock import now
 from planner.web.config import Config
@@ -177,10 +178,10 @@ def _page(upload: UploadForm, subscribe: SubscribeForm) -> ResponseReturnValue:
     window = interval(moment, moment + AHEAD)
     page = render_template(
         "sources/calendars.html",
-        sources=sources.sources_of(session, me.id),
-        partner=sources.partner_calendars(session, me.id),
-        own=sources.own_blocks(session, me.id, window),
-        partner_busy=sources.partner_busy(session, me.id, window),
+        sources=sources_of(session, me.id),
+        partner=partner_calendars(session, me.id),
+        own=own_blocks(session, me.id, window),
+        partner_busy=partner_busy(session, me.id, window),
         upload=upload,
         subscribe=subscribe,
         local=lambda at: local_time(at, zone),

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.core.intervals import Interval
-from planner.services import couples
+from planner.services import couples, rituals
 from planner.services.errors import Conflict, Invalid, NotFound
 from planner.store import busy_of_user, replace_busy
 from planner.store.models import (
@@ -185,7 +185,7 @@ def test_settings_are_checked_and_stored_in_normal_form(session: Session) -> Non
 
 
 def keys(session: Session, couple_id: int) -> list[str]:
-    return [r.key for r in couples.effective_rituals(session, couple_id, NOW)]
+    return [r.key for r in rituals.effective_rituals(session, couple_id, NOW)]
 
 
 def test_default_rituals_follow_the_clocks(session: Session) -> None:
@@ -199,41 +199,41 @@ def test_default_rituals_follow_the_clocks(session: Session) -> None:
 
 def test_either_partner_can_turn_a_ritual_off_and_both_turn_extras_on(session: Session) -> None:
     couple_id, lena, sam = paired(session)
-    couples.set_ritual(session, sam, "coffee", enabled=False, per_week=2, duration_minutes=30,
+    rituals.set_ritual(session, sam, "coffee", enabled=False, per_week=2, duration_minutes=30,
                        now=NOW)  # fmt: skip
     assert keys(session, couple_id) == ["date-night", "check-in"]
-    couples.set_ritual(session, lena, "affection", enabled=True, per_week=1, duration_minutes=60,
+    rituals.set_ritual(session, lena, "affection", enabled=True, per_week=1, duration_minutes=60,
                        now=NOW)  # fmt: skip
     assert "affection" not in keys(session, couple_id)
-    couples.set_ritual(session, sam, "affection", enabled=True, per_week=1, duration_minutes=60,
+    rituals.set_ritual(session, sam, "affection", enabled=True, per_week=1, duration_minutes=60,
                        now=NOW)  # fmt: skip
     assert "affection" in keys(session, couple_id)
 
 
 def test_different_wishes_give_fewer_times_and_longer_time(session: Session) -> None:
     couple_id, lena, sam = paired(session)
-    couples.set_ritual(session, lena, "coffee", enabled=True, per_week=4, duration_minutes=20,
+    rituals.set_ritual(session, lena, "coffee", enabled=True, per_week=4, duration_minutes=20,
                        now=NOW)  # fmt: skip
-    couples.set_ritual(session, sam, "coffee", enabled=True, per_week=1, duration_minutes=45,
+    rituals.set_ritual(session, sam, "coffee", enabled=True, per_week=1, duration_minutes=45,
                        now=NOW)  # fmt: skip
-    coffee = {r.key: r for r in couples.effective_rituals(session, couple_id, NOW)}["coffee"]
+    coffee = {r.key: r for r in rituals.effective_rituals(session, couple_id, NOW)}["coffee"]
     assert (coffee.per_week, coffee.duration) == (1, timedelta(minutes=45))
-    mine = {c.ritual.key: c for c in couples.ritual_choices(session, lena, NOW)}["coffee"]
+    mine = {c.ritual.key: c for c in rituals.ritual_choices(session, lena, NOW)}["coffee"]
     assert (mine.per_week, mine.duration_minutes, mine.together) == (4, 20, coffee)
-    couples.set_ritual(session, sam, "coffee", enabled=True, per_week=0, duration_minutes=45,
+    rituals.set_ritual(session, sam, "coffee", enabled=True, per_week=0, duration_minutes=45,
                        now=NOW)  # fmt: skip
     assert "coffee" not in keys(session, couple_id)
 
 
 def test_choosing_the_defaults_stores_nothing(session: Session) -> None:
     _, lena, _ = paired(session)
-    couples.set_ritual(session, lena, "coffee", enabled=False, per_week=2, duration_minutes=30,
+    rituals.set_ritual(session, lena, "coffee", enabled=False, per_week=2, duration_minutes=30,
                        now=NOW)  # fmt: skip
-    choices = [couples.RitualInput(c.ritual.key, c.ritual.key != "affection" and
+    choices = [rituals.RitualInput(c.ritual.key, c.ritual.key != "affection" and
                                    c.ritual.key != "video-call", c.ritual.per_week,
                                    int(c.ritual.duration.total_seconds() // 60))
-               for c in couples.ritual_choices(session, lena, NOW)]  # fmt: skip
-    couples.set_rituals(session, lena, choices, NOW)
+               for c in rituals.ritual_choices(session, lena, NOW)]  # fmt: skip
+    rituals.set_rituals(session, lena, choices, NOW)
     assert session.scalars(select(RitualSetting)).all() == []
 
 
@@ -248,6 +248,6 @@ def test_ritual_choices_are_checked(
 ) -> None:
     lena = person(session, "Lena")
     with pytest.raises(Invalid) as bad:
-        couples.set_ritual(session, lena, key, enabled=True, per_week=per_week,
+        rituals.set_ritual(session, lena, key, enabled=True, per_week=per_week,
                            duration_minutes=minutes, now=NOW)  # fmt: skip
     assert bad.value.field == field

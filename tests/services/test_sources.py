@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from integrations.ics.fetch import REFUSED_MESSAGE, AddressPolicy
 from planner.core.intervals import Interval
-from planner.services import sources
+from planner.services import calendars, sources
 from planner.services.errors import Invalid, NotFound
 from planner.store.models import BusyBlock, Connection, Couple, Source, User
 
@@ -145,9 +145,9 @@ def test_an_example_upload_keeps_its_bytes_and_its_busy_time(session: Session) -
     source_id = upload(session, lena, data)
     source = session.get(Source, source_id)
     assert source is not None and source.raw == data and source.kind == "upload"
-    [view] = sources.sources_of(session, lena)
+    [view] = calendars.sources_of(session, lena)
     assert view.last_success_at == NOW and view.stale_since is None and view.blocks > 10
-    titles = {title for _, title in sources.own_blocks(session, lena, WEEK)}
+    titles = {title for _, title in calendars.own_blocks(session, lena, WEEK)}
     assert "Team stand-up" in titles
 
 
@@ -167,7 +167,7 @@ def test_a_bad_upload_names_the_file_and_stores_nothing(
     with pytest.raises(Invalid) as caught:
         upload(session, lena, data, max_bytes=2048)
     assert caught.value.field == "file" and message in caught.value.message
-    assert sources.sources_of(session, lena) == []
+    assert calendars.sources_of(session, lena) == []
 
 
 def test_syncing_an_upload_reads_its_bytes_over_the_moved_horizon(session: Session) -> None:
@@ -176,10 +176,10 @@ def test_syncing_an_upload_reads_its_bytes_over_the_moved_horizon(session: Sessi
     data = calendar(("Dentist", *DENTIST), ("Checkup", later, later + timedelta(hours=1)))
     source_id = upload(session, lena, data)
     far = Interval(later - timedelta(days=1), later + timedelta(days=1))
-    assert sources.own_blocks(session, lena, far) == []  # beyond the first horizon
+    assert calendars.own_blocks(session, lena, far) == []  # beyond the first horizon
     result = sync(session, source_id, NOW + timedelta(weeks=3))
     assert result.outcome == "ok" and result.ok
-    assert [title for _, title in sources.own_blocks(session, lena, far)] == ["Checkup"]
+    assert [title for _, title in calendars.own_blocks(session, lena, far)] == ["Checkup"]
 
 
 def test_skipped_events_are_summarised(session: Session) -> None:
@@ -202,12 +202,12 @@ def test_a_link_is_fetched_at_once_and_a_second_sync_is_not_modified(
 ) -> None:
     lena = person(session, "Lena")
     source_id = subscribe(session, lena, server.url())
-    [view] = sources.sources_of(session, lena)
+    [view] = calendars.sources_of(session, lena)
     assert view.name == "127.0.0.1" and view.blocks == 1 and view.url == server.url()
     result = sync(session, source_id, NOW + timedelta(hours=1))
     assert result.outcome == "not_modified" and result.ok
     assert server.served.requests[-1].get("If-None-Match") == '"v1"'
-    [view] = sources.sources_of(session, lena)
+    [view] = calendars.sources_of(session, lena)
     assert view.last_success_at == NOW + timedelta(hours=1) and view.blocks == 1
 
 
@@ -218,7 +218,7 @@ def test_a_changed_calendar_replaces_the_blocks(session: Session, server: Calend
     server.served.body = calendar(("Dentist (moved)", moved, moved + timedelta(hours=1)))
     server.served.etag = '"v2"'
     assert sync(session, source_id).outcome == "ok"
-    assert sources.own_blocks(session, lena, WEEK) == [
+    assert calendars.own_blocks(session, lena, WEEK) == [
         (Interval(moved, moved + timedelta(hours=1)), "Dentist (moved)")
     ]
 
@@ -242,7 +242,7 @@ def test_every_refused_link_gets_the_same_plain_message(
     with pytest.raises(Invalid) as caught:
         subscribe(session, lena, url, fetch=sources.FetchSettings())  # production policy
     assert caught.value.field == "url" and caught.value.message == REFUSED_MESSAGE
-    assert server.served.requests == [] and sources.sources_of(session, lena) == []
+    assert server.served.requests == [] and calendars.sources_of(session, lena) == []
 
 
 def test_a_link_that_fails_at_once_is_not_added(session: Session, server: CalendarServer) -> None:
@@ -254,7 +254,7 @@ def test_a_link_that_fails_at_once_is_not_added(session: Session, server: Calend
     server.served.status, server.served.body = 200, b"<html>not a calendar</html>"
     with pytest.raises(Invalid, match="That calendar cannot be read"):
         subscribe(session, lena, server.url())
-    assert sources.sources_of(session, lena) == []
+    assert calendars.sources_of(session, lena) == []
 
 
 # --- failures keep the last snapshot ---------------------------------------------------------
@@ -272,16 +272,16 @@ def test_a_failing_server_makes_the_source_stale_and_its_blocks_still_count(
         "The server answered 500 Internal Server Error."
     )
     sync(session, source_id, second)
-    [view] = sources.sources_of(session, lena)
+    [view] = calendars.sources_of(session, lena)
     assert view.stale_since == first and view.last_success_at == NOW and view.blocks == 1
     assert view.last_error == "The server answered 500 Internal Server Error."
-    assert sources.partner_busy(session, sam, WEEK) == [DENTIST]
-    summary = sources.partner_calendars(session, sam)
+    assert calendars.partner_busy(session, sam, WEEK) == [DENTIST]
+    summary = calendars.partner_calendars(session, sam)
     assert summary is not None and (summary.stale, summary.stale_since) == (1, first)
     server.served.status = 200
     server.served.etag = '"v2"'
     assert sync(session, source_id, second).outcome == "ok"
-    [view] = sources.sources_of(session, lena)
+    [view] = calendars.sources_of(session, lena)
     assert view.stale_since is None and view.last_error is None
 
 
@@ -293,7 +293,7 @@ def test_a_calendar_that_turns_unreadable_keeps_its_old_blocks(
     server.served.body, server.served.etag = b"<html>Service unavailable</html>", '"v2"'
     result = sync(session, source_id)
     assert result.outcome == "failed" and result.message.startswith("That calendar cannot be read")
-    assert sources.own_blocks(session, lena, WEEK) == [(DENTIST, "Dentist")]
+    assert calendars.own_blocks(session, lena, WEEK) == [(DENTIST, "Dentist")]
 
 
 # --- ownership, listing, privacy -------------------------------------------------------------
@@ -307,7 +307,7 @@ def test_only_the_owner_removes_a_source(session: Session) -> None:
     with pytest.raises(NotFound):
         sources.sync_source(session, source_id, now=NOW, horizon_weeks=1, owner=sam)
     sources.delete_source(session, lena, source_id)
-    assert sources.sources_of(session, lena) == []
+    assert calendars.sources_of(session, lena) == []
     assert session.scalars(select(BusyBlock)).all() == []
 
 
@@ -320,13 +320,16 @@ def test_the_partner_sees_merged_busy_time_and_never_a_title(session: Session) -
         calendar(("Dentist", *DENTIST), ("Therapy", after, after + timedelta(hours=1))),
     )
     upload(session, lena, calendar(("Dentist", *DENTIST)))
-    seen = sources.partner_busy(session, sam, WEEK)
+    seen = calendars.partner_busy(session, sam, WEEK)
     assert seen == [Interval(DENTIST.start, after + timedelta(hours=1))]
     assert all(type(slot) is Interval for slot in seen)
     assert "Dentist" not in repr(seen) and "Therapy" not in repr(seen)
-    assert sources.partner_busy(session, lena, WEEK) == []
-    assert {title for _, title in sources.own_blocks(session, lena, WEEK)} == {"Dentist", "Therapy"}
-    summary = sources.partner_calendars(session, sam)
+    assert calendars.partner_busy(session, lena, WEEK) == []
+    assert {title for _, title in calendars.own_blocks(session, lena, WEEK)} == {
+        "Dentist",
+        "Therapy",
+    }
+    summary = calendars.partner_calendars(session, sam)
     assert summary is not None and (summary.name, summary.sources, summary.stale) == ("Lena", 2, 0)
     assert "Dentist" not in repr(summary)
 
@@ -341,9 +344,9 @@ def test_sync_user_syncs_every_source(session: Session, server: CalendarServer) 
 
 def test_user_names_and_passwords_in_links_are_masked() -> None:
     assert (
-        sources.mask_url("https://me:secret@cal.example/x.ics") == "https://***@cal.example/x.ics"
+        calendars.mask_url("https://me:secret@cal.example/x.ics") == "https://***@cal.example/x.ics"
     )
-    assert sources.mask_url("https://cal.example/x.ics") == "https://cal.example/x.ics"
+    assert calendars.mask_url("https://cal.example/x.ics") == "https://cal.example/x.ics"
 
 
 # --- protection after a sync -----------------------------------------------------------------

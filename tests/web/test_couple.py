@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.core.intervals import Interval
-from planner.services import couples
+from planner.services import couples, rituals
 from planner.store import busy_of_user, replace_busy
 from planner.store.models import Source, User
 from planner.web import create_app
@@ -217,7 +217,7 @@ def test_ritual_settings_shape_what_the_couple_gets(app: Flask) -> None:
     assert saved.status_code == 302
     with app.app_context(), sessions()() as session:
         couple_id = session.get(User, user_id(app, "lena")).couple_id  # type: ignore[union-attr]
-        got = {r.key: r for r in couples.effective_rituals(session, couple_id, NOW)}
+        got = {r.key: r for r in rituals.effective_rituals(session, couple_id, NOW)}
     assert sorted(got) == ["check-in", "date-night"]
     assert got["date-night"].duration == timedelta(minutes=180)
     assert "1 × a week, 3 h" in lena.get("/settings").text
