@@ -11,7 +11,7 @@ from flask_login import UserMixin, current_user, login_required, login_user, log
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
-from wtforms import EmailField, Field, PasswordField, StringField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from planner.services import accounts
@@ -19,6 +19,7 @@ from planner.services.errors import ServiceError
 from planner.store.models import User
 from planner.web import login_manager
 from planner.web.db import db
+from planner.web.forms import add_error, attach_error, field_text
 from planner.web.ratelimit import RateLimiter
 
 bp = Blueprint("auth", __name__)
@@ -78,11 +79,11 @@ def signup() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             user = accounts.sign_up(
-                db(), email=_text(form.email), password=_text(form.password),
-                name=_text(form.name), zone=_text(form.zone),
+                db(), email=field_text(form.email), password=field_text(form.password),
+                name=field_text(form.name), zone=field_text(form.zone),
             )  # fmt: skip
         except ServiceError as error:
-            _attach(form, error)
+            attach_error(form, error)
         else:
             login_user(Account.of(user))
             return redirect(_safe_next(url_for("pages.home")))
@@ -102,11 +103,13 @@ def signin() -> ResponseReturnValue:
     if request.method == "POST" and (wait := _throttled()) is not None:
         raise TooManyRequests(retry_after=int(wait) + 1)
     if form.validate_on_submit():
-        user = accounts.authenticate(db(), email=_text(form.email), password=_text(form.password))
+        user = accounts.authenticate(
+            db(), email=field_text(form.email), password=field_text(form.password)
+        )
         if user is not None:
             login_user(Account.of(user))
             return redirect(_safe_next(url_for("pages.home")))
-        _add_error(form.password, "That e-mail and password do not match an account.")
+        add_error(form.password, "That e-mail and password do not match an account.")
     return _render("auth/signin.html", form)
 
 
@@ -117,23 +120,6 @@ def signout() -> Response:
     logout_user()
     flash("You are signed out.")
     return redirect(url_for("auth.signin"))
-
-
-def _text(field: Field) -> str:
-    data = field.data
-    return data if isinstance(data, str) else ""
-
-
-def _add_error(field: Field, message: str) -> None:
-    field.errors = [*field.errors, message]
-
-
-def _attach(form: FlaskForm, error: ServiceError) -> None:
-    field = getattr(form, error.field or "", None)
-    if isinstance(field, Field):
-        _add_error(field, error.message)
-    else:
-        flash(error.message, "error")
 
 
 def _render(template: str, form: FlaskForm) -> ResponseReturnValue:

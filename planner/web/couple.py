@@ -48,6 +48,7 @@ from planner.services.rituals import (
 )
 from planner.web.clock import now
 from planner.web.db import db
+from planner.web.forms import attach_error
 
 bp = Blueprint("couple", __name__)
 NAV: list[tuple[str, str]] = [("couple.overview", "Couple"), ("couple.settings", "Settings")]
@@ -202,15 +203,6 @@ def _settings_page(
     return page, status
 
 
-def _attach(form: FlaskForm, error: ServiceError) -> None:
-    """Show a service error beside its field, or as a message at the top."""
-    field = getattr(form, error.field or "", None)
-    if isinstance(field, Field):
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
-
-
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> ResponseReturnValue:
@@ -224,7 +216,7 @@ def settings() -> ResponseReturnValue:
                 db(), current_user.id, zone=form.zone.data or "", windows=form.windows.data or ""
             )
         except ServiceError as error:
-            _attach(form, error)
+            attach_error(form, error)
         else:
             flash("Your settings are saved.")
             return redirect(url_for("couple.settings"))

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
-from wtforms import Field, StringField
+from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from integrations.ics.fetch import AddressPolicy, FetchLimits
@@ -24,6 +24,7 @@ from planner.services.errors import ServiceError
 from planner.web.clock import now
 from planner.web.config import Config
 from planner.web.db import db
+from planner.web.forms import attach_error
 
 bp = Blueprint("sources", __name__)
 NAV: list[tuple[str, str]] = [("sources.calendars", "Calendars")]
@@ -82,7 +83,7 @@ def upload() -> ResponseReturnValue:
                 max_bytes=_config().upload_max_bytes,
             )  # fmt: skip
         except ServiceError as error:
-            _attach(form, error)
+            attach_error(form, error)
         else:
             flash("Calendar added. Your partner sees only when you are busy.")
             return redirect(url_for(".calendars"))
@@ -109,7 +110,7 @@ def subscribe() -> ResponseReturnValue:
                 now=now(), horizon_weeks=_config().horizon_weeks, fetch=_fetch_settings(),
             )  # fmt: skip
         except ServiceError as error:
-            _attach(form, error)
+            attach_error(form, error)
         else:
             flash("Calendar subscribed. We check it for changes when you sync.")
             return redirect(url_for(".calendars"))
@@ -160,15 +161,6 @@ def _report(result: sources.SyncResult) -> None:
     flash(result.message)
     for warning in result.warnings:
         flash(f"{result.name}: {warning}", "warning")
-
-
-def _attach(form: FlaskForm, error: ServiceError) -> None:
-    """Show a service error next to its field (or as a flash)."""
-    field = getattr(form, error.field or "", None)
-    if isinstance(field, Field):
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
 
 
 def _page(upload: UploadForm, subscribe: SubscribeForm) -> ResponseReturnValue:
