@@ -91,3 +91,15 @@ def test_session_writes_need_the_csrf_header(config: Config) -> None:
     assert refused.status_code == 400 and "CSRF" in refused.json["error"]["message"]
     headers = {"X-CSRFToken": token.group(1)}
     assert client.post("/api/v1/tokens", json={"name": "x"}, headers=headers).status_code == 201
+
+
+def test_an_empty_body_means_defaults_when_nothing_is_required(client: FlaskClient) -> None:
+    sign_up(client, "ida")
+    response = client.post("/api/v1/plan")  # PlanIn has only optional fields
+    assert response.status_code == 409, response.text  # no partner yet: a conflict, not a 415
+    assert "partner" in response.json["error"]["message"]
+
+
+def test_operations_carry_their_views_docstrings(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").json
+    assert document["paths"]["/me"]["get"]["description"].startswith("The partner")

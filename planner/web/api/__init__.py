@@ -9,6 +9,7 @@ generate ``/api/v1/openapi.json``. Errors are ``{"error": {"status", "message", 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 from collections.abc import Callable
 from typing import Any
@@ -60,7 +61,13 @@ def _authenticate(op: Operation) -> int | None:
     return None
 
 
+def _required_fields(model: type[BaseModel]) -> list[str]:
+    return [name for name, info in model.model_fields.items() if info.is_required()]
+
+
 def _json_body(model: type[BaseModel]) -> BaseModel:
+    if not request.get_data(cache=True).strip() and not _required_fields(model):
+        return model.model_validate({})  # no body at all means "all defaults"
     if not request.mimetype or request.mimetype != "application/json":
         raise UnsupportedType("Send the body as JSON with Content-Type: application/json.")
     data = request.get_data(cache=True)
@@ -92,11 +99,16 @@ def _respond(op: Operation, result: Any) -> Response | tuple[Response, int]:
 def operation(
     method: str, rule: str, *, summary: str, tag: str, **options: Any
 ) -> Callable[[Handler], Handler]:
-    """Declare an API operation; the view gets ``user_id``, and ``body``/``query`` models."""
-    op = Operation(method, rule, summary, tag, **options)
-    OPERATIONS.append(op)
+    """Declare an API operation; the view gets ``user_id``, and ``body``/``query`` models.
+
+    The view's docstring becomes the operation's description in the OpenAPI document.
+    """
 
     def decorate(view: Handler) -> Handler:
+        description = inspect.cleandoc(view.__doc__ or "")
+        op = Operation(method, rule, summary, tag, description=description, **options)
+        OPERATIONS.append(op)
+
         @functools.wraps(view)
         def handle(**path: Any) -> Response | tuple[Response, int]:
             kwargs: dict[str, Any] = dict(path)
@@ -125,7 +137,13 @@ def openapi() -> Response:
 
 def register(app: Any) -> None:
     """Register the API (CSRF is checked per request in :func:`_authenticate`)."""
-    from planner.web.api import account  # noqa: F401 - the modules declare operations
+    from planner.web.api import (  # noqa: F401 - the modules declare operations
+        account,
+        calendars,
+        couple,
+        feed,
+        planning,
+    )
 
     current_csrf = app.extensions["csrf"]
     current_csrf.exempt(bp)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+JSON_ERRORS = (413, 415)
+"""What any operation with a JSON body can also answer: too large, not JSON."""
 
 
 class Strict(BaseModel):
@@ -59,3 +63,25 @@ class TokenList(BaseModel):
     """The live tokens of the partner."""
 
     tokens: list[TokenOut]
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` on UTC (a naive one is read as UTC), so JSON shows it with ``Z``."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+Utc = Annotated[datetime, AfterValidator(_utc)]
+"""A response instant: ISO 8601 on UTC with ``Z`` (``2026-03-02T18:00:00Z``)."""
+
+
+class IntervalOut(BaseModel):
+    """A half-open stretch of time ``[start, end)``; a partner's busy time looks like this."""
+
+    start: Utc
+    end: Utc
+
+
+class BlockOut(IntervalOut):
+    """One of the viewer's own busy blocks, with its title (never shown to the partner)."""
+
+    title: str

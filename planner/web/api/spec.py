@@ -31,6 +31,7 @@ class Operation:
     produces: str = "application/json"
     consumes: str = "application/json"
     errors: tuple[int, ...] = field(default=())
+    description: str = ""
 
     @property
     def path(self) -> str:
@@ -69,6 +70,8 @@ def _error_response() -> dict[str, Any]:
 
 def _operation_doc(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     doc: dict[str, Any] = {"summary": op.summary, "tags": [op.tag], "parameters": op.parameters()}
+    if op.description:
+        doc["description"] = op.description
     if op.body is not None:
         schema = _schema_ref(op.body, components)
         doc["requestBody"] = {"required": True, "content": {op.consumes: {"schema": schema}}}
