@@ -7,7 +7,7 @@ Small queries shared by :mod:`planner.services.planning`, :mod:`planner.services
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from planner.core.proposals import Proposal as Slot
 from planner.core.windows import WindowSpecError, parse_windows
 from planner.services.errors import Conflict, Invalid, NotFound
 from planner.store.busy import busy_of_user
-from planner.store.models import Connection, Couple, Proposal, User
+from planner.store.models import Connection, Couple, Proposal, ProposalAcceptance, User
 
 OPEN = ("proposed", "accepted")
 LIVE = ("confirmed", "conflicted")
@@ -111,3 +111,16 @@ def slot_of(row: Proposal | Connection) -> Interval:
 def as_slot(row: Proposal | Connection, origin: datetime) -> Slot:
     """A stored proposal or connection as the core's proposal (for ``keep``)."""
     return Slot(row.ritual, slot_of(row), 0.0, "", (row.start - origin) // WEEK)
+
+
+def acceptances(session: Session, ids: Sequence[int]) -> dict[int, set[int]]:
+    """Who has accepted each of the proposals ``ids``: proposal id -> user ids."""
+    found: dict[int, set[int]] = {}
+    rows = session.execute(
+        select(ProposalAcceptance.proposal_id, ProposalAcceptance.user_id).where(
+            ProposalAcceptance.proposal_id.in_(ids)
+        )
+    )
+    for proposal_id, user_id in rows:
+        found.setdefault(proposal_id, set()).add(user_id)
+    return found

@@ -20,6 +20,7 @@ from planner.core.rituals import CATALOGUE
 from planner.core.windows import window_intervals
 from planner.services.errors import NotFound
 from planner.services.schedule import (
+    acceptances,
     live_connections,
     open_proposals,
     partner_plan,
@@ -28,7 +29,7 @@ from planner.services.schedule import (
     zone_of,
 )
 from planner.store.busy import busy_of_user
-from planner.store.models import BusyBlock, Connection, Proposal, ProposalAcceptance, Source, User
+from planner.store.models import BusyBlock, Connection, Proposal, Source, User
 
 ZERO = timedelta(0)
 
@@ -195,25 +196,12 @@ def items_in(
         for p in open_proposals(session, me.couple_id, week)
         if p.replaces_connection_id or not any(p.start < c.end and c.start < p.end for c in conns)
     ]
-    said_yes = _acceptances(session, [p.id for p in props])
+    said_yes = acceptances(session, [p.id for p in props])
     shown = [_proposal_item(p, me, other, said_yes.get(p.id, set())) for p in props]
     shown += [_item(c, "connection", me, other, c.status) for c in conns]
     by_replaced = {i.replaces: i for i in shown if i.replaces is not None}
     conflicted = [(i, by_replaced.get(i.id)) for i in shown if i.state == "conflicted"]
     return sorted(shown, key=lambda i: (i.start, i.kind, i.id)), conflicted
-
-
-def _acceptances(session: Session, ids: Sequence[int]) -> dict[int, set[int]]:
-    """Who accepted each of the proposals."""
-    out: dict[int, set[int]] = {}
-    rows = session.execute(
-        select(ProposalAcceptance.proposal_id, ProposalAcceptance.user_id).where(
-            ProposalAcceptance.proposal_id.in_(ids)
-        )
-    )
-    for proposal_id, user_id in rows:
-        out.setdefault(proposal_id, set()).add(user_id)
-    return out
 
 
 def _proposal_item(prop: Proposal, me: User, other: User | None, yes: set[int]) -> Item:

@@ -12,17 +12,16 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app
-from sqlalchemy import select
 
 from planner.core.intervals import Interval
 from planner.core.rituals import CATALOGUE
 from planner.services import couples, invites, planning
 from planner.services.errors import Conflict, NotFound
-from planner.services.schedule import open_proposals
+from planner.services.schedule import acceptances, open_proposals
 from planner.services.week import Bar, Day, Item, week_view
 from planner.store.connections import connections_of_couple
 from planner.store.errors import ConnectionInfo
-from planner.store.models import Proposal, ProposalAcceptance, User
+from planner.store.models import Proposal, User
 from planner.web.api import operation
 from planner.web.api.schemas import JSON_ERRORS, BlockOut, IntervalOut, PartnerOut
 from planner.web.api.schemas_planning import (
@@ -111,22 +110,9 @@ def week(user_id: int, query: WeekQuery) -> WeekOut:
 # --- proposals ------------------------------------------------------------------------------
 
 
-def _acceptances(ids: Sequence[int]) -> dict[int, set[int]]:
-    """Who has accepted each proposal."""
-    found: dict[int, set[int]] = {}
-    rows = db().execute(
-        select(ProposalAcceptance.proposal_id, ProposalAcceptance.user_id).where(
-            ProposalAcceptance.proposal_id.in_(ids)
-        )
-    )
-    for proposal_id, user_id in rows:
-        found.setdefault(proposal_id, set()).add(user_id)
-    return found
-
-
 def _proposals(user_id: int, rows: Sequence[Proposal]) -> ProposalsOut:
     me, partner = _viewer(user_id)
-    said_yes = _acceptances([r.id for r in rows])
+    said_yes = acceptances(db(), [r.id for r in rows])
     return ProposalsOut(
         zone=me.zone,
         partner_zone=partner.zone if partner else None,
