@@ -13,8 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from planner.web.ratelimit import BadLimit, parse_limit
+
+if TYPE_CHECKING:
+    from planner.services.sources import FetchSettings
 
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "replace-me"})
 MIN_SECRET_LENGTH = 32
@@ -115,3 +119,24 @@ class Config:
         if not self.database_url.startswith(prefix) or self.database_url == prefix:
             return None
         return Path(self.database_url[len(prefix) :])
+
+
+def current_config() -> Config:
+    """The configuration of the app handling the current request."""
+    from flask import current_app
+
+    config: Config = current_app.extensions["planner.config"]
+    return config
+
+
+def fetch_settings(config: Config) -> FetchSettings:
+    """How calendar links are fetched: bounds and allowed networks from ``config``."""
+    from integrations.ics.fetch import AddressPolicy, FetchLimits
+    from planner.services.sources import FetchSettings
+
+    limits = FetchLimits(
+        max_bytes=config.upload_max_bytes,
+        deadline=float(config.fetch_timeout),
+        socket_timeout=float(min(config.fetch_timeout, 10)),
+    )
+    return FetchSettings(limits=limits, policy=AddressPolicy(allow=config.fetch_allow))

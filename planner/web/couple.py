@@ -47,6 +47,7 @@ from planner.services.rituals import (
     set_rituals,
 )
 from planner.web.clock import now
+from planner.web.config import current_config
 from planner.web.db import db
 from planner.web.forms import attach_error
 
@@ -94,7 +95,7 @@ def _when(moment: datetime, zone: str) -> str:
 
 
 def _join_url(token: str) -> str:
-    base: str = current_app.extensions["planner.config"].base_url
+    base: str = current_config().base_url
     return base + url_for("couple.join", token=token)
 
 

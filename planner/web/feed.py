@@ -25,7 +25,7 @@ from werkzeug.http import http_date
 from planner.services.errors import Forbidden
 from planner.services.feed import FeedBody, FeedLookup, feed_state, rotate_feed
 from planner.web.clock import now
-from planner.web.config import Config
+from planner.web.config import current_config
 from planner.web.db import db
 
 bp = Blueprint("feed", __name__)
@@ -100,7 +100,7 @@ def ics(token: str) -> Response:
 
 def feed_links(token: str) -> tuple[str, str]:
     """The feed's ``webcal://`` link and its plain web address, on the configured base URL."""
-    config: Config = current_app.extensions["planner.config"]
+    config = current_config()
     web = f"{config.base_url}{url_for('feed.ics', token=token)}"
     return "webcal://" + web.split("://", 1)[-1], web
 

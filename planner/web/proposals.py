@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -18,7 +18,7 @@ from planner.services import invites, planning
 from planner.services.errors import Conflict, Invalid
 from planner.services.week import week_view
 from planner.web.clock import now
-from planner.web.config import Config
+from planner.web.config import current_config
 from planner.web.db import db
 
 bp = Blueprint("proposals", __name__)
@@ -59,7 +59,7 @@ def week() -> ResponseReturnValue:
 @login_required
 def plan() -> Response:
     """Plan the couple's next weeks."""
-    config: Config = current_app.extensions["planner.config"]
+    config = current_config()
     if current_user.couple_id is None:
         flash("Invite your partner first: planning needs both of you.", "error")
         return _back()

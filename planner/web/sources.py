@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import PurePath
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -16,13 +16,12 @@ from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
-from integrations.ics.fetch import AddressPolicy, FetchLimits
 from planner.core.intervals import Interval, interval
 from planner.services import sources
 from planner.services.calendars import own_blocks, partner_busy, partner_calendars, sources_of
 from planner.services.errors import ServiceError
 from planner.web.clock import now
-from planner.web.config import Config
+from planner.web.config import current_config, fetch_settings
 from planner.web.db import db
 from planner.web.forms import attach_error
 
@@ -45,22 +44,6 @@ class SubscribeForm(FlaskForm):  # type: ignore[misc]
     url = StringField("Calendar link", validators=[Length(max=4096)])
 
 
-def _config() -> Config:
-    config: Config = current_app.extensions["planner.config"]
-    return config
-
-
-def _fetch_settings() -> sources.FetchSettings:
-    """Fetch bounds and allowed networks from the configuration."""
-    config = _config()
-    limits = FetchLimits(
-        max_bytes=config.upload_max_bytes,
-        deadline=float(config.fetch_timeout),
-        socket_timeout=float(min(config.fetch_timeout, 10)),
-    )
-    return sources.FetchSettings(limits=limits, policy=AddressPolicy(allow=config.fetch_allow))
-
-
 @bp.route("/calendars")
 @login_required
 def calendars() -> ResponseReturnValue:
@@ -79,8 +62,8 @@ def upload() -> ResponseReturnValue:
         try:
             sources.add_upload(
                 db(), current_user.id, name=form.name.data or PurePath(filename).stem,
-                data=data, now=now(), horizon_weeks=_config().horizon_weeks,
-                max_bytes=_config().upload_max_bytes,
+                data=data, now=now(), horizon_weeks=current_config().horizon_weeks,
+                max_bytes=current_config().upload_max_bytes,
             )  # fmt: skip
         except ServiceError as error:
             attach_error(form, error)
@@ -94,7 +77,7 @@ def _read(storage: object) -> tuple[bytes, str]:
     """The bytes and file name of an uploaded file (empty when none was chosen)."""
     if not isinstance(storage, FileStorage):
         return b"", ""
-    limit = _config().upload_max_bytes + 1  # one byte more tells "too large" apart
+    limit = current_config().upload_max_bytes + 1  # one byte more tells "too large" apart
     return storage.stream.read(limit), storage.filename or ""
 
 
@@ -104,10 +87,11 @@ def subscribe() -> ResponseReturnValue:
     """Add a calendar link (http, https or webcal) as a source, fetched right away."""
     form = SubscribeForm(prefix="subscribe")
     if form.validate_on_submit():
+        config = current_config()
         try:
             sources.add_url(
                 db(), current_user.id, name=form.name.data or "", url=form.url.data or "",
-                now=now(), horizon_weeks=_config().horizon_weeks, fetch=_fetch_settings(),
+                now=now(), horizon_weeks=config.horizon_weeks, fetch=fetch_settings(config),
             )  # fmt: skip
         except ServiceError as error:
             attach_error(form, error)
@@ -122,8 +106,8 @@ def subscribe() -> ResponseReturnValue:
 def sync(source_id: int) -> Response:
     """Sync one of the user's sources now."""
     result = sources.sync_source(
-        db(), source_id, now=now(), horizon_weeks=_config().horizon_weeks,
-        fetch=_fetch_settings(), owner=current_user.id,
+        db(), source_id, now=now(), horizon_weeks=current_config().horizon_weeks,
+        fetch=fetch_settings(current_config()), owner=current_user.id,
     )  # fmt: skip
     _report(result)
     return redirect(url_for(".calendars"))
@@ -134,7 +118,11 @@ def sync(source_id: int) -> Response:
 def sync_all() -> Response:
     """Sync every source of the user."""
     results = sources.sync_user(
-        db(), current_user.id, now(), horizon_weeks=_config().horizon_weeks, fetch=_fetch_settings()
+        db(),
+        current_user.id,
+        now(),
+        horizon_weeks=current_config().horizon_weeks,
+        fetch=fetch_settings(current_config()),
     )
     for result in results:
         _report(result)
@@ -179,7 +167,7 @@ def _page(upload: UploadForm, subscribe: SubscribeForm) -> ResponseReturnValue:
         local=lambda at: local_time(at, zone),
         ago=lambda at: ago(at, moment),
         span=lambda slot: span(slot, zone),
-        max_mb=_config().upload_max_bytes // (1024 * 1024),
+        max_mb=current_config().upload_max_bytes // (1024 * 1024),
     )
     return (page, 422) if upload.errors or subscribe.errors else page
 

@@ -28,6 +28,7 @@ from planner.services.errors import (
 )
 from planner.web.api.spec import Handler, Operation, openapi_document
 from planner.web.clock import now
+from planner.web.config import current_config
 from planner.web.db import db
 
 VERSION = "1.0.0"
@@ -131,7 +132,7 @@ def operation(
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3.1 document of this API, generated from the operations' models."""
-    server = current_app.extensions["planner.config"].base_url + bp.url_prefix
+    server = current_config().base_url + (bp.url_prefix or "")
     return jsonify(openapi_document(OPERATIONS, version=VERSION, server=server))
 
 

@@ -6,9 +6,8 @@ and their busy time is given as bare intervals: never names, titles or links.
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 
-from integrations.ics.fetch import AddressPolicy, FetchLimits
 from planner.core.intervals import Interval
 from planner.services import couples, sources
 from planner.services.calendars import (
@@ -36,27 +35,11 @@ from planner.web.api.schemas_calendars import (
     UploadQuery,
 )
 from planner.web.clock import now
-from planner.web.config import Config
+from planner.web.config import current_config, fetch_settings
 from planner.web.db import db
 
 TAG = "calendars"
 ICS_TYPES = frozenset({"text/calendar", "application/octet-stream"})
-
-
-def _config() -> Config:
-    config: Config = current_app.extensions["planner.config"]
-    return config
-
-
-def _fetch_settings() -> sources.FetchSettings:
-    """Fetch bounds and allowed networks from the configuration (as the calendars page)."""
-    config = _config()
-    limits = FetchLimits(
-        max_bytes=config.upload_max_bytes,
-        deadline=float(config.fetch_timeout),
-        socket_timeout=float(min(config.fetch_timeout, 10)),
-    )
-    return sources.FetchSettings(limits=limits, policy=AddressPolicy(allow=config.fetch_allow))
 
 
 def _source(view: SourceView) -> SourceOut:
@@ -104,7 +87,7 @@ def subscribe(user_id: int, body: SubscribeIn) -> SourceOut:
     """Fetch the link now and keep it; 422 (field ``url``) when refused or unreadable."""
     source_id = sources.add_url(
         db(), user_id, name=body.name, url=body.url, now=now(),
-        horizon_weeks=_config().horizon_weeks, fetch=_fetch_settings(),
+        horizon_weeks=current_config().horizon_weeks, fetch=fetch_settings(current_config()),
     )  # fmt: skip
     return _created(user_id, source_id)
 
@@ -113,7 +96,7 @@ def _raw_calendar() -> bytes:
     """The request body as an .ics file: 415 for other types, 413 above the upload limit."""
     if request.mimetype not in ICS_TYPES:
         raise UnsupportedType("Send the .ics file as the body with Content-Type: text/calendar.")
-    limit = _config().upload_max_bytes
+    limit = current_config().upload_max_bytes
     too_large = TooLarge(f"That calendar is larger than the limit of {limit} bytes.")
     if request.content_length is not None and request.content_length > limit:
         raise too_large
@@ -128,7 +111,7 @@ def _raw_calendar() -> bytes:
            consumes="text/calendar")  # fmt: skip
 def upload(user_id: int, query: UploadQuery) -> SourceOut:
     """Keep the calendar and read it now; 422 (field ``file``) when it cannot be read."""
-    config = _config()
+    config = current_config()
     source_id = sources.add_upload(
         db(), user_id, name=query.name, data=_raw_calendar(), now=now(),
         horizon_weeks=config.horizon_weeks, max_bytes=config.upload_max_bytes,
@@ -141,8 +124,8 @@ def upload(user_id: int, query: UploadQuery) -> SourceOut:
 def sync_one(user_id: int, source_id: int) -> SyncOut:
     """A failed sync is reported (``outcome: failed``), not an error: the calendar turns stale."""
     result = sources.sync_source(
-        db(), source_id, now=now(), horizon_weeks=_config().horizon_weeks,
-        fetch=_fetch_settings(), owner=user_id,
+        db(), source_id, now=now(), horizon_weeks=current_config().horizon_weeks,
+        fetch=fetch_settings(current_config()), owner=user_id,
     )  # fmt: skip
     return _sync(result)
 
@@ -152,7 +135,11 @@ def sync_one(user_id: int, source_id: int) -> SyncOut:
 def sync_all(user_id: int) -> SyncAllOut:
     """Every calendar of yours, one result each."""
     results = sources.sync_user(
-        db(), user_id, now(), horizon_weeks=_config().horizon_weeks, fetch=_fetch_settings()
+        db(),
+        user_id,
+        now(),
+        horizon_weeks=current_config().horizon_weeks,
+        fetch=fetch_settings(current_config()),
     )
     return SyncAllOut(results=[_sync(r) for r in results])
 

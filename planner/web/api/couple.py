@@ -6,7 +6,7 @@ once, in the response that makes it, and never stored (only its hash is).
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import url_for
 
 from planner.core.rituals import Ritual
 from planner.services import couples
@@ -28,7 +28,7 @@ from planner.web.api.schemas_couple import (
     TogetherOut,
 )
 from planner.web.clock import now
-from planner.web.config import Config
+from planner.web.config import current_config
 from planner.web.db import db
 
 TAG = "couple"
@@ -73,7 +73,7 @@ def create_couple(user_id: int) -> CoupleOut:
 def create_invite(user_id: int) -> InviteOut:
     """A single-use join link valid for 7 days (shown once); older open links stop working."""
     issued = couples.invite(db(), user_id, now())
-    config: Config = current_app.extensions["planner.config"]
+    config = current_config()
     url = config.base_url + url_for("couple.join", token=issued.token)
     return InviteOut(url=url, expires_at=issued.expires_at)
 

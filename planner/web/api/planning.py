@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app
+from flask import Response
 
 from planner.core.intervals import Interval
 from planner.core.rituals import CATALOGUE
@@ -39,7 +39,7 @@ from planner.web.api.schemas_planning import (
     WeekQuery,
 )
 from planner.web.clock import now
-from planner.web.config import Config
+from planner.web.config import current_config
 from planner.web.db import db
 
 TAG = "planning"
@@ -140,7 +140,7 @@ def _couple_id(user_id: int) -> int:
            response=ProposalsOut, status=201, errors=(409, *JSON_ERRORS))  # fmt: skip
 def plan(user_id: int, body: PlanIn) -> ProposalsOut:
     """New proposals (untouched open ones are replaced); 409 without a partner."""
-    config: Config = current_app.extensions["planner.config"]
+    config = current_config()
     weeks = body.weeks or config.horizon_weeks
     rows = planning.plan(db(), _couple_id(user_id), now=now(), weeks=weeks)
     return _proposals(user_id, rows)
