@@ -91,6 +91,14 @@ def _prepare_demo(config: Config) -> None:
     print()
 
 
+def cmd_google_emulator(args: argparse.Namespace) -> int:
+    """Serve the Google Calendar v3 + OAuth emulator (tests and the demo use it)."""
+    from integrations.google.emulator.server import serve_forever
+
+    serve_forever(args.host, args.port, args.seed)
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     """Register ``db`` and ``serve`` on the ``planner`` parser."""
     db = sub.add_parser("db", help="database maintenance")
@@ -106,3 +114,9 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
         "--demo", action="store_true", help="migrate and load the demo couple before serving"
     )
     serve.set_defaults(func=cmd_serve)
+
+    emulator = sub.add_parser("google-emulator", help="serve the Google Calendar emulator")
+    emulator.add_argument("--port", type=int, required=True, help="port (0 picks a free one)")
+    emulator.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    emulator.add_argument("--seed", choices=["demo"], help="load the demo users and calendars")
+    emulator.set_defaults(func=cmd_google_emulator)
