@@ -99,6 +99,25 @@ def cmd_google_emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_secrets_rotate(args: argparse.Namespace) -> int:
+    """Re-encrypt every stored secret with the first key of ``PLANNER_SECRET_KEYS``."""
+    from planner.services.secrets import SecretError, rotate
+    from planner.store.db import make_engine, session_factory
+
+    keys = [k.strip() for k in os.environ.get("PLANNER_SECRET_KEYS", "").split(",") if k.strip()]
+    url = args.url or Config.from_env(os.environ).database_url
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            count = rotate(session, keys)
+    except SecretError as error:
+        raise SystemExit(f"planner: {error.message}") from None
+    finally:
+        engine.dispose()
+    print(f"re-encrypted {count} secrets with the first key")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     """Register ``db`` and ``serve`` on the ``planner`` parser."""
     db = sub.add_parser("db", help="database maintenance")
@@ -120,3 +139,13 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     emulator.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     emulator.add_argument("--seed", choices=["demo"], help="load the demo users and calendars")
     emulator.set_defaults(func=cmd_google_emulator)
+
+    secrets = sub.add_parser("secrets", help="stored secrets (Google tokens)")
+    secrets_sub = secrets.add_subparsers(
+        dest="secrets_command", required=True, parser_class=type(secrets)
+    )
+    rotate = secrets_sub.add_parser(
+        "rotate-key", help="re-encrypt secrets with the first key of PLANNER_SECRET_KEYS"
+    )
+    rotate.add_argument("--url", help="database URL (default: DATABASE_URL or the SQLite file)")
+    rotate.set_defaults(func=cmd_secrets_rotate)

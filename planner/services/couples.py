@@ -17,9 +17,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from planner.core.windows import WindowSpecError, format_windows, parse_windows
+from planner.services import writeback
 from planner.services.accounts import check_zone
 from planner.services.errors import Conflict, Invalid, NotFound
 from planner.services.feed import refresh_feed
+from planner.services.google_sources import GoogleSettings
 from planner.store.models import Connection, Couple, Invite, Proposal, User
 from planner.store.tokens import hash_token, new_token
 
@@ -177,20 +179,25 @@ def join(session: Session, user_id: int, token: str, now: datetime) -> int:
     return row.couple_id
 
 
-def leave(session: Session, user_id: int, now: datetime) -> None:
+def leave(
+    session: Session, user_id: int, now: datetime, *, google: GoogleSettings | None = None
+) -> None:
     """Leave the couple at once: the leaver's calendars stop counting, open proposals
-    expire, upcoming connections are cancelled (the feed shows them cancelled) and open
-    invite links stop working."""
+    expire, upcoming connections are cancelled (the feed shows them cancelled and, with
+    ``google``, they leave the partners' Google calendars) and open invite links stop
+    working."""
     user = _user(session, user_id, lock=True)
     couple_id = user.couple_id
     if couple_id is None:
         raise Conflict("You are not in a couple.")
+    people = [u.id for u in members(session, couple_id)]
     user.couple_id = None
     session.execute(
         update(Proposal)
         .where(Proposal.couple_id == couple_id, Proposal.state.in_(OPEN_PROPOSALS))
         .values(state="expired")
     )
+    cancelled: list[int] = []
     for connection in session.scalars(
         select(Connection).where(
             Connection.couple_id == couple_id,
@@ -200,10 +207,12 @@ def leave(session: Session, user_id: int, now: datetime) -> None:
     ):
         connection.status, connection.sequence = "cancelled", connection.sequence + 1
         connection.updated_at = now
+        cancelled.append(connection.id)
     _revoke_open_invites(session, couple_id, now)
     session.flush()
     refresh_feed(session, couple_id, now=now)
     session.commit()
+    writeback.write_back(session, cancelled, people, settings=google, now=now)
 
 
 def update_settings(session: Session, user_id: int, *, zone: str, windows: str) -> None:

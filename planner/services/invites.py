@@ -9,6 +9,7 @@ exclusion constraint refuses overlaps; a lost race is a :class:`Conflict`.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from integrations.ics.invites import Invite, Person, invite_calendar, stable_uid
 from planner.core.rituals import CATALOGUE
+from planner.services import writeback
 from planner.services.errors import Conflict, NotFound
 from planner.services.feed import refresh_feed
+from planner.services.google_sources import GoogleSettings
 from planner.services.schedule import (
     OPEN,
     live_connections,
@@ -34,9 +37,18 @@ SERVICE_ADDRESS = "planner@connection-planner.invalid"
 TAKEN = "That time was just taken by another connection. Please pick another proposal."
 
 
-def accept(session: Session, user_id: int, proposal_id: int, *, now: datetime) -> str:
+def accept(
+    session: Session,
+    user_id: int,
+    proposal_id: int,
+    *,
+    now: datetime,
+    google: GoogleSettings | None = None,
+) -> str:
     """Record the user's yes; with both partners' yes, confirm. Returns the proposal's state.
 
+    Once confirmed, the connection is written back to Google for partners who asked
+    (with ``google``; a failure there is recorded, never undoes the confirmation).
     Accepting twice changes nothing. :class:`Conflict` when the time was just taken or the
     proposal is no longer open; :class:`NotFound` for anyone outside the couple.
     """
@@ -60,7 +72,19 @@ def accept(session: Session, user_id: int, proposal_id: int, *, now: datetime) -
     prop.state = "confirmed"
     refresh_feed(session, prop.couple_id, now=now)
     session.commit()
+    _write_back(session, prop.couple_id, Connection.proposal_id == prop.id, google, now)
     return "confirmed"
+
+
+def _write_back(
+    session: Session, couple_id: int, which: Any, google: GoogleSettings | None, now: datetime
+) -> None:
+    """Write the connections matching ``which`` to the partners' Google calendars."""
+    if google is None:
+        return
+    ids = list(session.scalars(select(Connection.id).where(which)))
+    people = [p.id for p in partners(session, couple_id)]
+    writeback.write_back(session, ids, people, settings=google, now=now)
 
 
 def _state_word(prop: Proposal, now: datetime) -> str:
@@ -117,8 +141,16 @@ def _move(session: Session, conn: Connection, prop: Proposal) -> None:
         session.flush()  # PostgreSQL's exclusion constraint may still refuse (IntegrityError)
 
 
-def cancel(session: Session, user_id: int, connection_id: int, *, now: datetime) -> None:
-    """Cancel a connection (SEQUENCE + 1) and withdraw alternatives offered for it."""
+def cancel(
+    session: Session,
+    user_id: int,
+    connection_id: int,
+    *,
+    now: datetime,
+    google: GoogleSettings | None = None,
+) -> None:
+    """Cancel a connection (SEQUENCE + 1) and withdraw alternatives offered for it; with
+    ``google``, remove it from the partners' Google calendars (failures are recorded)."""
     conn = _connection(session, user_id, connection_id)
     if conn.status == "cancelled":
         return
@@ -134,6 +166,7 @@ def cancel(session: Session, user_id: int, connection_id: int, *, now: datetime)
     session.flush()
     refresh_feed(session, conn.couple_id, now=now)
     session.commit()
+    _write_back(session, conn.couple_id, Connection.id == conn.id, google, now)
 
 
 def _connection(session: Session, user_id: int, connection_id: int) -> Connection:

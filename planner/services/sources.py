@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -31,6 +31,9 @@ from planner.services import fetching
 from planner.services.errors import Invalid, NotFound
 from planner.store import record_sync_failure, record_sync_success, replace_busy
 from planner.store.models import Source, User
+
+if TYPE_CHECKING:
+    from planner.services.google_sources import GoogleSettings
 
 log = logging.getLogger(__name__)
 
@@ -145,14 +148,16 @@ def sync_source(
     horizon_weeks: int,
     fetch: FetchSettings = FetchSettings(),
     owner: int | None = None,
+    google: GoogleSettings | None = None,
 ) -> SyncResult:
     """Sync one source (see the module docstring); a failure is recorded, not raised.
 
-    With ``owner``, a source of anyone else is :class:`NotFound`.
+    With ``owner``, a source of anyone else is :class:`NotFound`. Google sources need
+    ``google`` (see :mod:`planner.services.google_sources`).
     """
     if owner is not None and _owner_of(session, source_id) != owner:
         raise NotFound("There is no such calendar.")
-    result = _sync(session, source_id, now, horizon_weeks, fetch)
+    result = _sync(session, source_id, now, horizon_weeks, fetch, google)
     if result.ok:
         _protect(session, _owner_of(session, source_id), now)
     return result
@@ -165,22 +170,30 @@ def sync_user(
     *,
     horizon_weeks: int,
     fetch: FetchSettings = FetchSettings(),
+    google: GoogleSettings | None = None,
 ) -> list[SyncResult]:
     """Sync every source of the user ("sync all"), then protect the couple's plans once."""
     ids = session.scalars(select(Source.id).where(Source.user_id == user_id).order_by(Source.id))
-    results = [_sync(session, source_id, now, horizon_weeks, fetch) for source_id in ids.all()]
+    results = [_sync(session, i, now, horizon_weeks, fetch, google) for i in ids.all()]
     if any(r.ok for r in results):
         _protect(session, user_id, now)
     return results
 
 
 def _sync(
-    session: Session, source_id: int, now: datetime, weeks: int, fetch: FetchSettings
+    session: Session,
+    source_id: int,
+    now: datetime,
+    weeks: int,
+    fetch: FetchSettings,
+    google: GoogleSettings | None = None,
 ) -> SyncResult:
     """One source's sync in its own unit of work; failures become a stale source."""
     source = session.get(Source, source_id)
     if source is None:
         raise NotFound("There is no such calendar.")
+    if source.kind == "google":
+        return _sync_google(session, source_id, now, weeks, google)
     name, window = source.name, horizon(now, weeks)
     try:
         fetched = fetching.refetch(source, fetch.limits, fetch.policy)
@@ -196,6 +209,20 @@ def _sync(
         log.exception("sync of source %s failed", source_id)
         return _failed(session, source_id, name, now, "Something went wrong reading it.")
     return _result(source_id, name, fetched, result)
+
+
+def _sync_google(
+    session: Session, source_id: int, now: datetime, weeks: int, google: GoogleSettings | None
+) -> SyncResult:
+    """A Google source's sync; without settings it fails plainly (and stays stale)."""
+    from planner.services import google_sources
+
+    if google is None:
+        name = session.get(Source, source_id).name  # type: ignore[union-attr]
+        return _failed(session, source_id, name, now, "Google is not configured here.")
+    return google_sources.sync_google_source(
+        session, source_id, now=now, horizon_weeks=weeks, settings=google
+    )
 
 
 def _store(

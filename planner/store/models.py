@@ -174,6 +174,60 @@ class Source(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class GoogleAccount(Base):
+    """A partner's Google grant: the refresh token (encrypted, bound to the owner), the
+    scopes granted, privacy mode (free/busy only), write-back, and whether the grant died.
+
+    ``refresh_token`` is None once Google revoked the grant (``reconnect_needed_at`` set).
+    """
+
+    __tablename__ = "google_account"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("partner.id", ondelete="CASCADE"), primary_key=True
+    )
+    refresh_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    privacy: Mapped[bool] = mapped_column(default=False)
+    write_back: Mapped[bool] = mapped_column(default=False)
+    write_calendar_id: Mapped[str] = mapped_column(String(255), default="primary")
+    reconnect_needed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GoogleCalendar(Base):
+    """The Google side of a ``google`` source: which calendar, its sync token, and the
+    window the stored snapshot covers (an incremental sync is only valid inside it)."""
+
+    __tablename__ = "google_calendar"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("source.id", ondelete="CASCADE"), primary_key=True
+    )
+    calendar_id: Mapped[str] = mapped_column(String(255))
+    sync_token: Mapped[str | None] = mapped_column(Text)
+    window_start: Mapped[datetime | None]
+    window_end: Mapped[datetime | None]
+    #: The last snapshot as JSON ``{event id: [start, end, title]}`` (owner-only, like
+    #: :class:`BusyBlock` titles), so changes since the sync token can be applied to it.
+    snapshot: Mapped[str | None] = mapped_column(Text)
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+
+
+class WriteBackIssue(Base):
+    """A write-back to a partner's Google calendar that did not happen, in plain words for
+    the owner; ``deleted_by_user`` ones are never retried."""
+
+    __tablename__ = "write_back_issue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    connection_uid: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class BusyBlock(Base):
     """A half-open UTC interval in which the owner of a source is busy; the title is private."""
 

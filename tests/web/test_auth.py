@@ -12,6 +12,7 @@ from planner.store.models import User
 from planner.web import create_app
 from planner.web.config import Config, ConfigError
 from planner.web.db import sessions
+from planner.web.ratelimit import RateLimiter
 from tests.web.conftest import PASSWORD, csrf_token, sign_up, strict
 
 
@@ -92,6 +93,8 @@ def test_session_cookie_is_httponly_and_lax(config: Config) -> None:
 def test_sign_in_is_rate_limited(config: Config) -> None:
     app = create_app(replace(strict(config), signin_limit="3 per minute",
                              extra={"WTF_CSRF_ENABLED": False}))  # fmt: skip
+    # A fixed clock: five attempts that straddle a window boundary would start a new count.
+    app.extensions["planner.signin_limiter"] = RateLimiter(3, 60, clock=lambda: 30.0)
     client = app.test_client()
     data = {"email": "nobody@example.com", "password": "wrong password"}
     codes = [client.post("/signin", data=data, environ_base={"REMOTE_ADDR": "192.0.2.7"})
@@ -120,3 +123,12 @@ def test_healthz(client: object) -> None:
 def test_unknown_page_is_a_friendly_404(client: object) -> None:
     response = client.get("/no/such/page")  # type: ignore[attr-defined]
     assert response.status_code == 404 and "There is nothing here" in response.text
+
+
+def test_the_limiter_counts_per_key_and_window() -> None:
+    moment = [0.0]
+    limiter = RateLimiter(2, 60, clock=lambda: moment[0])
+    assert [limiter.hit("a"), limiter.hit("a"), limiter.hit("b")] == [None, None, None]
+    assert limiter.hit("a") == 60.0
+    moment[0] = 61.0
+    assert limiter.hit("a") is None

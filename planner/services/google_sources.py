@@ -1,0 +1,276 @@
+"""Google calendars as sources: connect a grant, and sync busy time from Google.
+
+The refresh token is stored encrypted and bound to its owner (:mod:`planner.services.secrets`).
+A sync reads every page first (the library is all or nothing), then replaces the snapshot
+with :func:`planner.store.replace_busy` and saves the sync token in ONE transaction: a
+failure anywhere leaves the old snapshot whole and the source stale, never free. A full sync
+covers the horizon plus :data:`SLACK`, so later syncs can be incremental until the horizon
+runs past the stored window. A revoked grant deletes the token and asks for a reconnect.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from integrations.google.client import DEFAULT_POLICY, DEFAULT_TIMEOUT, RetryPolicy, build_service
+from integrations.google.config import GoogleEndpoints
+from integrations.google.errors import FullSyncRequired, ReconnectNeeded
+from integrations.google.events import GoogleBusyBlock
+from integrations.google.freebusy import free_busy
+from integrations.google.oauth import Grant, RefreshedToken, credentials
+from integrations.google.sync import Snapshot, apply_changes, full_sync, incremental_sync
+from planner.core.intervals import Interval
+from planner.services import secrets
+from planner.services.errors import Invalid
+from planner.services.sources import SyncResult, horizon
+from planner.store import record_sync_failure, record_sync_success, replace_busy
+from planner.store.models import GoogleAccount, GoogleCalendar, Source, User
+
+log = logging.getLogger(__name__)
+
+SLACK = timedelta(days=7)
+REVOKED = "Google access was revoked: connect again"
+UNREACHABLE = "Google could not be read just now; the last busy time still counts."
+
+
+@dataclass(frozen=True)
+class GoogleSettings:
+    """How to reach Google: endpoints, the app's OAuth client, secret keys, retry policy."""
+
+    endpoints: GoogleEndpoints
+    client_id: str
+    client_secret: str
+    keys: tuple[str, ...]
+    policy: RetryPolicy = field(default=DEFAULT_POLICY)
+    timeout: float = DEFAULT_TIMEOUT
+
+
+class SyncFailed(Exception):
+    """A Google sync that failed with a message meant for the owner."""
+
+
+def connect_google(
+    session: Session,
+    user_id: int,
+    grant: Grant,
+    calendars: Sequence[tuple[str, str]],
+    *,
+    keys: Sequence[str],
+    now: datetime,
+    privacy: bool = False,
+    write_back: bool = False,
+) -> list[int]:
+    """Store the grant (token encrypted) and one ``google`` source per chosen calendar
+    (``(id, name)``; already connected ones are kept). The source ids, in order; commits."""
+    if session.get(User, user_id) is None:
+        raise Invalid("There is no such account.")
+    account = session.get(GoogleAccount, user_id)
+    if account is None:
+        account = GoogleAccount(user_id=user_id)
+        session.add(account)
+    if grant.refresh_token:
+        account.refresh_token = secrets.encrypt(grant.refresh_token, user_id, keys)
+    elif account.refresh_token is None:
+        raise Invalid("Google did not grant offline access; connect again.", field="google")
+    account.scopes = " ".join(sorted(grant.granted))
+    account.privacy, account.write_back = privacy, write_back
+    account.reconnect_needed_at = None
+    ids = [_calendar_source(session, user_id, cid, name) for cid, name in calendars]
+    session.commit()
+    return ids
+
+
+def _calendar_source(session: Session, user_id: int, calendar_id: str, name: str) -> int:
+    """The id of the user's source for ``calendar_id``, created when missing."""
+    query = (
+        select(Source.id)
+        .join(GoogleCalendar, GoogleCalendar.source_id == Source.id)
+        .where(Source.user_id == user_id, GoogleCalendar.calendar_id == calendar_id)
+    )
+    found = session.scalar(query)
+    if found is not None:
+        return found
+    source = Source(
+        user_id=user_id, kind="google", name=(" ".join(name.split()) or calendar_id)[:200]
+    )
+    session.add(source)
+    session.flush()
+    session.add(GoogleCalendar(source_id=source.id, calendar_id=calendar_id))
+    return source.id
+
+
+def google_service(
+    account: GoogleAccount,
+    settings: GoogleSettings,
+    refreshed: list[RefreshedToken],
+) -> Any:
+    """A Calendar service for the account; refreshes are collected in ``refreshed``."""
+    if account.refresh_token is None:
+        raise SyncFailed(REVOKED)
+    try:
+        token = secrets.decrypt(account.refresh_token, account.user_id, settings.keys)
+    except secrets.SecretError as error:
+        raise SyncFailed(error.message) from None
+    creds = credentials(
+        token,
+        settings.client_id,
+        settings.client_secret,
+        settings.endpoints,
+        on_refresh=refreshed.append,
+    )
+    return build_service(creds, settings.endpoints, timeout=settings.timeout)
+
+
+def keep_refreshed(
+    account: GoogleAccount, refreshed: list[RefreshedToken], keys: Sequence[str]
+) -> None:
+    """Store a rotated refresh token (encrypted) when Google sent one."""
+    rotated = [r.refresh_token for r in refreshed if r.refresh_token]
+    if rotated and account.refresh_token is not None:
+        account.refresh_token = secrets.encrypt(rotated[-1], account.user_id, keys)
+
+
+def mark_reconnect(session: Session, user_id: int, now: datetime) -> None:
+    """The grant is gone: forget the token, ask for a reconnect, every Google source stale."""
+    account = session.get(GoogleAccount, user_id)
+    if account is not None:
+        account.refresh_token = None
+        account.reconnect_needed_at = now
+    query = select(Source.id).where(Source.user_id == user_id, Source.kind == "google")
+    for source_id in session.scalars(query).all():
+        record_sync_failure(session, source_id, now, REVOKED)
+
+
+def sync_google_source(
+    session: Session, source_id: int, *, now: datetime, horizon_weeks: int, settings: GoogleSettings
+) -> SyncResult:
+    """Sync one Google source (see the module docstring); failures are recorded, not raised."""
+    source = session.get(Source, source_id)
+    calendar = session.get(GoogleCalendar, source_id)
+    if source is None or calendar is None:
+        raise Invalid("There is no such calendar.")
+    name, user_id = source.name, source.user_id
+    account = session.get(GoogleAccount, user_id)
+    refreshed: list[RefreshedToken] = []
+    try:
+        if account is None:
+            raise SyncFailed("Connect Google first.")
+        service = google_service(account, settings, refreshed)
+        window = horizon(now, horizon_weeks)
+        count = _read(session, service, account, calendar, window, settings.policy)
+        keep_refreshed(account, refreshed, settings.keys)
+        record_sync_success(session, source_id, now, etag=None, last_modified=None)
+        session.commit()
+    except ReconnectNeeded:
+        session.rollback()
+        mark_reconnect(session, user_id, now)
+        session.commit()
+        return SyncResult(source_id, name, "failed", REVOKED)
+    except SyncFailed as error:
+        return _failed(session, source_id, name, now, str(error), refreshed, settings)
+    except Exception:
+        log.exception("Google sync of source %s failed", source_id)
+        return _failed(session, source_id, name, now, UNREACHABLE, refreshed, settings)
+    return SyncResult(source_id, name, "ok", f"{name}: {count} busy blocks.", count)
+
+
+def _failed(
+    session: Session,
+    source_id: int,
+    name: str,
+    now: datetime,
+    message: str,
+    refreshed: list[RefreshedToken],
+    settings: GoogleSettings,
+) -> SyncResult:
+    """Roll back, keep a rotated token, mark the source stale, commit."""
+    session.rollback()
+    source = session.get(Source, source_id)
+    account = session.get(GoogleAccount, source.user_id) if source else None
+    if account is not None:
+        keep_refreshed(account, refreshed, settings.keys)
+    record_sync_failure(session, source_id, now, message)
+    session.commit()
+    return SyncResult(source_id, name, "failed", message)
+
+
+def _read(
+    session: Session,
+    service: Any,
+    account: GoogleAccount,
+    calendar: GoogleCalendar,
+    window: Interval,
+    policy: RetryPolicy,
+) -> int:
+    """Read the calendar and store the new snapshot (not committed); the block count."""
+    if account.privacy:
+        return _read_free_busy(session, service, calendar, window, policy)
+    snapshot = _incremental(service, calendar, window, policy)
+    if snapshot is None:
+        wide = Interval(window.start, window.end + SLACK)
+        snapshot = full_sync(service, calendar.calendar_id, wide, policy=policy)
+    blocks = [(b.interval, b.title) for b in snapshot.blocks.values()]
+    replace_busy(session, calendar.source_id, snapshot.window, blocks)
+    calendar.sync_token = snapshot.sync_token
+    calendar.window_start, calendar.window_end = snapshot.window.start, snapshot.window.end
+    calendar.snapshot, calendar.time_zone = _dump(snapshot), snapshot.time_zone
+    return len(blocks)
+
+
+def _incremental(
+    service: Any, calendar: GoogleCalendar, window: Interval, policy: RetryPolicy
+) -> Snapshot | None:
+    """The stored snapshot brought up to date, or None when a full sync is needed."""
+    old = _load(calendar)
+    if old is None or old.sync_token is None:
+        return None
+    if old.window.start > window.start or old.window.end < window.end:
+        return None
+    try:
+        changes = incremental_sync(service, calendar.calendar_id, old.sync_token, policy=policy)
+    except FullSyncRequired:
+        return None
+    return apply_changes(old, changes)
+
+
+def _read_free_busy(
+    session: Session, service: Any, calendar: GoogleCalendar, window: Interval, policy: RetryPolicy
+) -> int:
+    """Privacy mode: busy intervals only, no ids, no titles, no sync token."""
+    answer = free_busy(service, [calendar.calendar_id], window, policy=policy)
+    if calendar.calendar_id not in answer.busy:
+        raise SyncFailed(UNREACHABLE)
+    busy = answer.busy[calendar.calendar_id]
+    replace_busy(session, calendar.source_id, window, [(b, None) for b in busy])
+    calendar.sync_token = calendar.snapshot = None
+    calendar.window_start, calendar.window_end = window.start, window.end
+    return len(busy)
+
+
+def _dump(snapshot: Snapshot) -> str:
+    """The snapshot's blocks as JSON."""
+    blocks = {
+        k: [b.start.isoformat(), b.end.isoformat(), b.title] for k, b in snapshot.blocks.items()
+    }
+    return json.dumps(blocks, separators=(",", ":"))
+
+
+def _load(calendar: GoogleCalendar) -> Snapshot | None:
+    """The stored snapshot, or None when there is none."""
+    if calendar.snapshot is None or calendar.window_start is None or calendar.window_end is None:
+        return None
+    raw: dict[str, list[Any]] = json.loads(calendar.snapshot)
+    blocks = {
+        k: GoogleBusyBlock(k, datetime.fromisoformat(s), datetime.fromisoformat(e), t)
+        for k, (s, e, t) in raw.items()
+    }
+    window = Interval(calendar.window_start, calendar.window_end)
+    return Snapshot(calendar.calendar_id, window, blocks, calendar.sync_token, calendar.time_zone)
