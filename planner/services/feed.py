@@ -44,7 +44,9 @@ class FeedState:
     """When the body was last rendered; None before the first rendering."""
 
 
-def _invite(connection: Connection) -> Invite:
+def connection_invite(connection: Connection) -> Invite:
+    """A connection as an iCalendar event: the ritual's name and description, its UID and
+    SEQUENCE, CONFIRMED or CANCELLED. The feed, invites and write-back all start here."""
     ritual = CATALOGUE.get(connection.ritual)
     return Invite(
         uid=connection.uid,
@@ -86,7 +88,10 @@ def refresh_feed(session: Session, couple_id: int, *, now: datetime) -> FeedBody
         .execution_options(populate_existing=True)
     ).all()
     body = feed_calendar(
-        [_invite(c) for c in rows], name=feed_name(session, couple_id), refresh=REFRESH, stamp=now
+        [connection_invite(c) for c in rows],
+        name=feed_name(session, couple_id),
+        refresh=REFRESH,
+        stamp=now,
     )
     etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
     cache = session.get(FeedCache, couple_id, populate_existing=True)

@@ -8,6 +8,7 @@ exclusion constraint refuses overlaps; a lost race is a :class:`Conflict`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -15,11 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from integrations.ics.invites import Invite, Person, invite_calendar, stable_uid
-from planner.core.rituals import CATALOGUE
+from integrations.ics.invites import Person, invite_calendar, stable_uid
 from planner.services import writeback
 from planner.services.errors import Conflict, NotFound
-from planner.services.feed import refresh_feed
+from planner.services.feed import connection_invite, refresh_feed
 from planner.services.google_sources import GoogleSettings
 from planner.services.schedule import (
     OPEN,
@@ -188,18 +188,10 @@ def invite_for(
 ) -> bytes:
     """The connection as an iTIP message: METHOD:REQUEST, or METHOD:CANCEL once cancelled."""
     conn = _connection(session, user_id, connection_id)
-    ritual = CATALOGUE.get(conn.ritual)
     cancelled = conn.status == "cancelled"
-    invite = Invite(
-        uid=conn.uid,
-        start=conn.start,
-        end=conn.end,
-        summary=ritual.name if ritual else "Connection time",
-        description=ritual.description if ritual else "",
-        sequence=conn.sequence,
-        status="CANCELLED" if cancelled else "CONFIRMED",
+    invite = replace(
+        connection_invite(conn),
         organizer=Person(organizer, "Connection Planner"),
         attendees=tuple(Person(p.email, p.display_name) for p in partners(session, conn.couple_id)),
-        categories=("Connection time",),
     )
     return invite_calendar([invite], method="CANCEL" if cancelled else "REQUEST", stamp=now)

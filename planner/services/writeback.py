@@ -26,8 +26,8 @@ from integrations.google.writeback import (
     move_connection,
     upsert_connection,
 )
-from integrations.ics.invites import Invite
 from planner.core.rituals import CATALOGUE
+from planner.services.feed import connection_invite
 from planner.services.google_sources import (
     REVOKED,
     GoogleSettings,
@@ -113,7 +113,7 @@ def _write_one(
             cancel_connection(service, calendar_id, conn.uid, policy=settings.policy)
             return
         write = move_connection if conn.sequence > 0 else upsert_connection
-        outcome = write(service, calendar_id, _invite(conn), policy=settings.policy)
+        outcome = write(service, calendar_id, connection_invite(conn), policy=settings.policy)
     except ReconnectNeeded:
         raise
     except Exception:
@@ -144,20 +144,6 @@ def _record(session: Session, user_id: int, uid: str, kind: str, message: str) -
 def _ritual_name(key: str) -> str:
     ritual = CATALOGUE.get(key)
     return ritual.name if ritual else "Connection time"
-
-
-def _invite(conn: Connection) -> Invite:
-    """The connection as the event the library writes."""
-    ritual = CATALOGUE.get(conn.ritual)
-    return Invite(
-        uid=conn.uid,
-        start=conn.start,
-        end=conn.end,
-        summary=ritual.name if ritual else "Connection time",
-        description=ritual.description if ritual else "",
-        sequence=conn.sequence,
-        status="CONFIRMED",
-    )
 
 
 def issues(session: Session, user_id: int) -> list[WriteBackIssue]:
