@@ -139,3 +139,18 @@ def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
     with sessions() as session:
         yield session
         session.rollback()
+
+
+@contextmanager
+def unguarded_postgres(admin: Engine, prefix: str) -> Iterator[Engine]:
+    """A migrated PostgreSQL schema without the no-overlap exclusion constraint, for the
+    control runs that show the race tests can fail."""
+    from planner.store.models import NO_OVERLAP
+
+    with pg_schema(admin, prefix) as url:
+        upgrade(url)
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text(f"ALTER TABLE connection DROP CONSTRAINT {NO_OVERLAP}"))
+        yield engine
+        engine.dispose()

@@ -20,6 +20,7 @@ from planner.services.week import week_view
 from planner.web.clock import now
 from planner.web.config import current_config
 from planner.web.db import db
+from planner.web.responses import calendar_download
 
 bp = Blueprint("proposals", __name__)
 NAV: list[tuple[str, str]] = [("proposals.week", "Week")]
@@ -112,10 +113,4 @@ def cancel(connection_id: int) -> Response:
 def invite(connection_id: int) -> Response:
     """The connection as an invite (METHOD:REQUEST, or METHOD:CANCEL once cancelled)."""
     body = invites.invite_for(db(), current_user.id, connection_id, now=now())
-    response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="connection-{connection_id}.ics"'
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return calendar_download(body, f"connection-{connection_id}.ics")

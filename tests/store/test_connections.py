@@ -8,17 +8,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from planner.core.intervals import Interval
 from planner.store import connections
 from planner.store.connections import confirm_connection, connections_of_couple
-from planner.store.db import make_engine, session_factory
+from planner.store.db import session_factory
 from planner.store.errors import ConnectionInfo, NotFound, SlotTaken
 from planner.store.migrate import upgrade
 from planner.store.models import NO_OVERLAP, Connection
-from tests.db import at, pg_schema
+from tests.db import at, unguarded_postgres
 from tests.store.conftest import add_couple
 
 EVENING = Interval(at(13, 19), at(13, 21))
@@ -154,13 +154,8 @@ def unguarded(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> I
         yield plain
         plain.dispose()
         return
-    with pg_schema(request.getfixturevalue("pg_admin"), "store_unguarded") as url:
-        upgrade(url)
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text(f"ALTER TABLE connection DROP CONSTRAINT {NO_OVERLAP}"))
+    with unguarded_postgres(request.getfixturevalue("pg_admin"), "store_unguarded") as engine:
         yield engine
-        engine.dispose()
 
 
 @pytest.mark.parametrize("protect", [False, True], ids=["no-check", "check-without-lock"])

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from icalendar import Calendar
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from planner.core.intervals import Interval
@@ -18,10 +18,9 @@ from planner.services import invites, planning
 from planner.services.errors import Conflict
 from planner.store.busy import replace_busy
 from planner.store.connections import confirm_connection
-from planner.store.db import make_engine, session_factory
-from planner.store.migrate import upgrade
-from planner.store.models import NO_OVERLAP, Connection, Couple, Proposal, Source, User
-from tests.db import pg_schema
+from planner.store.db import session_factory
+from planner.store.models import Connection, Couple, Proposal, Source, User
+from tests.db import unguarded_postgres
 from tests.web.test_proposals import (
     HORIZON,
     NOW,
@@ -189,13 +188,8 @@ def unguarded(backend: str, request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A PostgreSQL schema with the same tables but without the exclusion constraint."""
     if backend != "postgresql":
         pytest.skip("the control race runs on PostgreSQL only, like the race itself")
-    with pg_schema(request.getfixturevalue("pg_admin"), "web_unguarded") as url:
-        upgrade(url)
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text(f"ALTER TABLE connection DROP CONSTRAINT {NO_OVERLAP}"))
+    with unguarded_postgres(request.getfixturevalue("pg_admin"), "web_unguarded") as engine:
         yield engine
-        engine.dispose()
 
 
 def test_control_without_protection_double_books(

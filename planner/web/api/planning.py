@@ -41,6 +41,7 @@ from planner.web.api.schemas_planning import (
 from planner.web.clock import now
 from planner.web.config import current_config
 from planner.web.db import db
+from planner.web.responses import calendar_download
 
 TAG = "planning"
 AHEAD = timedelta(days=400)
@@ -217,10 +218,4 @@ def cancel(user_id: int, connection_id: int) -> None:
 def invite(user_id: int, connection_id: int) -> Response:
     """METHOD:REQUEST, or METHOD:CANCEL once cancelled; import it into any calendar."""
     body = invites.invite_for(db(), user_id, connection_id, now=now())
-    response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="connection-{connection_id}.ics"'
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return calendar_download(body, f"connection-{connection_id}.ics")
