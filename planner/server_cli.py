@@ -58,11 +58,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = _config()
     if args.demo:
         _prepare_demo(config)
+        config = _demo_google(config)
     app = create_app(config)
     print(f"Connection Planner is running on http://{args.host}:{args.port}/  (Ctrl+C stops it)")
     sys.stdout.flush()
     app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
     return 0
+
+
+def _demo_google(config: Config) -> Config:
+    """Unless a real Google client is configured, serve the Calendar v3 + OAuth emulator
+    in-process with the demo calendars and point the app at it."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from integrations.google.config import for_emulator
+    from integrations.google.emulator import start_emulator
+    from integrations.google.emulator.seed import seed_demo
+
+    if config.google_client_id:
+        return config
+    running = start_emulator()
+    callback = config.google_redirect_uri
+    uris = (callback, callback.replace("://127.0.0.1:", "://localhost:"))
+    seeded = seed_demo(running.state, datetime.now(UTC), redirect_uris=uris)
+    accounts = ", ".join(seeded["users"])
+    print(f"Google Calendar emulator on {running.base_url}/ (demo accounts: {accounts}).")
+    print("Try 'Connect Google Calendar' on the Calendars page.")
+    return replace(
+        config,
+        google_client_id=seeded["client_id"],
+        google_client_secret=seeded["client_secret"],
+        google_endpoints=for_emulator(running.base_url),
+    )
 
 
 def _prepare_demo(config: Config) -> None:

@@ -58,3 +58,9 @@ class UnsupportedType(ServiceError):
     """The request body is not of the media type this operation accepts."""
 
     status = 415
+
+
+class Unavailable(ServiceError):
+    """A provider we depend on (Google, a calendar server) could not answer just now."""
+
+    status = 502

@@ -51,6 +51,7 @@ class GoogleSettings:
     keys: tuple[str, ...]
     policy: RetryPolicy = field(default=DEFAULT_POLICY)
     timeout: float = DEFAULT_TIMEOUT
+    redirect_uri: str = ""
 
 
 class SyncFailed(Exception):
@@ -83,9 +84,17 @@ def connect_google(
     account.scopes = " ".join(sorted(grant.granted))
     account.privacy, account.write_back = privacy, write_back
     account.reconnect_needed_at = None
-    ids = [_calendar_source(session, user_id, cid, name) for cid, name in calendars]
+    ids = add_calendars(session, user_id, calendars)
     session.commit()
     return ids
+
+
+def add_calendars(
+    session: Session, user_id: int, calendars: Sequence[tuple[str, str]]
+) -> list[int]:
+    """The ids of the user's sources for ``calendars`` (``(id, name)``), created when
+    missing (not committed)."""
+    return [_calendar_source(session, user_id, cid, name) for cid, name in calendars]
 
 
 def _calendar_source(session: Session, user_id: int, calendar_id: str, name: str) -> int:

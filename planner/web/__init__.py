@@ -19,6 +19,7 @@ from planner.web.errors import register_error_handlers
 from planner.web.ratelimit import RateLimiter
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+LOOPBACK_HTTP = ("http://127.0.0.1:", "http://localhost:", "http://[::1]:")
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -36,6 +37,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(_flask_settings(config))
     app.extensions["planner.config"] = config
     _prepare_sqlite_folder(config)
+    _allow_plain_http_oauth(config)
     init_db(app, config.database_url)
     _init_extensions(app, config)
     register_error_handlers(app)
@@ -66,6 +68,14 @@ def _prepare_sqlite_folder(config: Config) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
 
 
+def _allow_plain_http_oauth(config: Config) -> None:
+    """oauthlib refuses http:// token endpoints; allow them only for an emulator on loopback
+    (``PLANNER_GOOGLE_EMULATOR=http://127.0.0.1:...``), never for a real provider."""
+    token_uri = config.google_endpoints.token_uri
+    if config.google_client_id and token_uri.startswith(LOOPBACK_HTTP):
+        os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+
+
 def _init_extensions(app: Flask, config: Config) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.signin"
@@ -76,10 +86,10 @@ def _init_extensions(app: Flask, config: Config) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Register every blueprint; each module's ``NAV`` adds its links to the top bar."""
-    from planner.web import api, auth, couple, feed, pages, proposals, sources
+    from planner.web import api, auth, couple, feed, google, pages, proposals, sources
 
     nav: list[tuple[str, str]] = []
-    for module in (pages, auth, proposals, sources, couple, feed):
+    for module in (pages, auth, proposals, sources, google, couple, feed):
         app.register_blueprint(module.bp)
         nav.extend(getattr(module, "NAV", ()))
     app.jinja_env.globals["nav_links"] = lambda: nav

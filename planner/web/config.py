@@ -15,9 +15,11 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from integrations.google.config import GOOGLE, GoogleEndpoints, for_emulator
 from planner.web.ratelimit import BadLimit, parse_limit
 
 if TYPE_CHECKING:
+    from planner.services.google_sources import GoogleSettings
     from planner.services.sources import FetchSettings
 
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "replace-me"})
@@ -69,6 +71,10 @@ class Config:
     fetch_allow: tuple[IPv4Network | IPv6Network, ...] = ()
     horizon_weeks: int = 4
     signin_limit: str = "10 per minute"
+    secret_keys: tuple[str, ...] = ()
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    google_endpoints: GoogleEndpoints = GOOGLE
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -96,6 +102,10 @@ class Config:
             fetch_allow=_networks(env, "PLANNER_FETCH_ALLOW"),
             horizon_weeks=_number(env, "PLANNER_HORIZON_WEEKS", cls.horizon_weeks, 1, 12),
             signin_limit=env.get("PLANNER_SIGNIN_LIMIT", cls.signin_limit),
+            secret_keys=_secret_keys(env, generate=debug or demo),
+            google_client_id=env.get("PLANNER_GOOGLE_CLIENT_ID", "").strip(),
+            google_client_secret=env.get("PLANNER_GOOGLE_CLIENT_SECRET", "").strip(),
+            google_endpoints=_google_endpoints(env),
         )
 
     def check(self) -> None:
@@ -104,6 +114,7 @@ class Config:
             parse_limit(self.signin_limit)
         except BadLimit as error:
             raise ConfigError(f"PLANNER_SIGNIN_LIMIT: {error}") from None
+        self._check_google()
         relaxed = self.debug or self.demo or self.testing
         weak = self.secret_key in PLACEHOLDER_SECRETS or len(self.secret_key) < MIN_SECRET_LENGTH
         if weak and not relaxed:
@@ -113,12 +124,59 @@ class Config:
                 "print(secrets.token_urlsafe(48))')"
             )
 
+    def _check_google(self) -> None:
+        from cryptography.fernet import Fernet
+
+        try:
+            [Fernet(key) for key in self.secret_keys]
+        except (ValueError, TypeError):
+            raise ConfigError(
+                "PLANNER_SECRET_KEYS: every key must be a Fernet key (python -c 'from "
+                "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+            ) from None
+        if self.google_client_id and not self.google_client_secret:
+            raise ConfigError("PLANNER_GOOGLE_CLIENT_SECRET is missing")
+        if self.google_client_id and not self.secret_keys:
+            raise ConfigError(
+                "PLANNER_SECRET_KEYS is missing: Google refresh tokens are stored encrypted"
+            )
+
+    @property
+    def google_redirect_uri(self) -> str:
+        """Where Google sends the partner back after consent (register it with Google)."""
+        return f"{self.base_url}/sources/google/callback"
+
     def sqlite_path(self) -> Path | None:
         """The file of an SQLite database URL (None for other databases or memory)."""
         prefix = "sqlite:///"
         if not self.database_url.startswith(prefix) or self.database_url == prefix:
             return None
         return Path(self.database_url[len(prefix) :])
+
+
+def _secret_keys(env: Mapping[str, str], *, generate: bool) -> tuple[str, ...]:
+    """``PLANNER_SECRET_KEYS``: comma-separated Fernet keys, the first encrypts. Demo and
+    debug mode make one up when none is set (stored secrets then last one process)."""
+    keys = tuple(k.strip() for k in env.get("PLANNER_SECRET_KEYS", "").split(",") if k.strip())
+    if keys or not generate:
+        return keys
+    from cryptography.fernet import Fernet
+
+    return (Fernet.generate_key().decode(),)
+
+
+def _google_endpoints(env: Mapping[str, str]) -> GoogleEndpoints:
+    """Google's addresses: ``PLANNER_GOOGLE_EMULATOR`` (a base URL) points all four at the
+    emulator; ``PLANNER_GOOGLE_AUTH_URI``, ``_TOKEN_URI``, ``_REVOKE_URI`` and ``_API_ROOT``
+    override one each."""
+    emulator = env.get("PLANNER_GOOGLE_EMULATOR", "").strip()
+    base = for_emulator(emulator) if emulator else GOOGLE
+    return GoogleEndpoints(
+        auth_uri=env.get("PLANNER_GOOGLE_AUTH_URI", "").strip() or base.auth_uri,
+        token_uri=env.get("PLANNER_GOOGLE_TOKEN_URI", "").strip() or base.token_uri,
+        revoke_uri=env.get("PLANNER_GOOGLE_REVOKE_URI", "").strip() or base.revoke_uri,
+        api_root=env.get("PLANNER_GOOGLE_API_ROOT", "").strip() or base.api_root,
+    )
 
 
 def current_config() -> Config:
@@ -140,3 +198,23 @@ def fetch_settings(config: Config) -> FetchSettings:
         socket_timeout=float(min(config.fetch_timeout, 10)),
     )
     return FetchSettings(limits=limits, policy=AddressPolicy(allow=config.fetch_allow))
+
+
+def google_settings(config: Config) -> GoogleSettings | None:
+    """How to reach Google, or None when no OAuth client is configured."""
+    from planner.services.google_sources import GoogleSettings
+
+    if not config.google_client_id:
+        return None
+    return GoogleSettings(
+        endpoints=config.google_endpoints,
+        client_id=config.google_client_id,
+        client_secret=config.google_client_secret,
+        keys=config.secret_keys,
+        redirect_uri=config.google_redirect_uri,
+    )
+
+
+def current_google() -> GoogleSettings | None:
+    """The Google settings of the app handling the current request (None: not set up)."""
+    return google_settings(current_config())

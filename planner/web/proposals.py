@@ -18,7 +18,7 @@ from planner.services import invites, planning
 from planner.services.errors import Conflict, Invalid
 from planner.services.week import week_view
 from planner.web.clock import now
-from planner.web.config import current_config
+from planner.web.config import current_config, current_google
 from planner.web.db import db
 from planner.web.responses import calendar_download
 
@@ -78,7 +78,9 @@ def plan() -> Response:
 def accept(proposal_id: int) -> Response:
     """Say yes to a proposal; with both yeses it becomes a connection."""
     try:
-        state = invites.accept(db(), current_user.id, proposal_id, now=now())
+        state = invites.accept(
+            db(), current_user.id, proposal_id, now=now(), google=current_google()
+        )
     except Conflict as error:
         flash(error.message, "error")
     else:
@@ -103,7 +105,7 @@ def decline(proposal_id: int) -> Response:
 @login_required
 def cancel(connection_id: int) -> Response:
     """Cancel a connection; calendars that imported the invite receive the cancellation."""
-    invites.cancel(db(), current_user.id, connection_id, now=now())
+    invites.cancel(db(), current_user.id, connection_id, now=now(), google=current_google())
     flash("Cancelled. Download the invite again to remove it from your calendar.")
     return _back()
 

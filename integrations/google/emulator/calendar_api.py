@@ -55,9 +55,26 @@ def calendar_list() -> Response:
     with state.lock:
         user = _user(state, "calendarList.list")
         items = [_list_entry(c) for c in state.calendars_of(user)]
-    body = {"kind": "calendar#calendarList", "etag": f'"{state.seq}"', "items": items}
-    body["nextSyncToken"] = f"cl{state.seq}"
+    size, first = _page_request(request.args.to_dict(), len(items))
+    body: dict[str, Any] = {"kind": "calendar#calendarList", "etag": f'"{state.seq}"'}
+    body["items"] = items[first : first + size]
+    if first + size < len(items):
+        body["nextPageToken"] = f"clp{first + size}"
+    else:
+        body["nextSyncToken"] = f"cl{state.seq}"
     return json_response(body)
+
+
+def _page_request(params: dict[str, str], total: int) -> tuple[int, int]:
+    """(page size, first index) of a calendarList request: maxResults defaults to 100 and is
+    capped at 250; a pageToken is ``clp<index>`` from an earlier page."""
+    text = params.get("maxResults", "100")
+    if not text.isdigit() or int(text) < 1:
+        raise invalid("Invalid value for maxResults")
+    token = params.get("pageToken", "clp0")
+    if not token.startswith("clp") or not token[3:].isdigit() or int(token[3:]) > total:
+        raise invalid("Invalid page token value.")
+    return min(int(text), 250), int(token[3:])
 
 
 def _list_entry(cal: Calendar) -> dict[str, Any]:

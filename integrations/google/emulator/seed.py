@@ -22,7 +22,7 @@ DEMO_REDIRECT_URIS = (
     "http://127.0.0.1:5000/sources/google/callback",
     "http://localhost:5000/sources/google/callback",
 )
-LENA, SAM = "lena@example.org", "sam@example.org"
+LENA, SAM = "lena@example.com", "sam@example.com"  # the demo couple of planner.services.demo
 
 
 def _at(day: date, hour: int, minute: int, zone: str) -> dict[str, Any]:

@@ -125,6 +125,7 @@ def consent(
     user: str = USER,
     untick: Iterable[str] = (),
     decision: str = "allow",
+    redirect_uri: str = CLIENT.redirect_uri,
 ) -> dict[str, str]:
     """Play the browser: open the consent page, choose the account and scopes, press a
     button, and return the query parameters of the redirect back to the app."""
@@ -140,7 +141,7 @@ def consent(
         opener.open(target, data=urllib.parse.urlencode(fields).encode(), timeout=5)
     except urllib.error.HTTPError as answer:
         location = answer.headers["Location"]
-        assert answer.code == 302 and location.startswith(CLIENT.redirect_uri), location
+        assert answer.code == 302 and location.startswith(redirect_uri), location
         query = urllib.parse.urlsplit(location).query
         return {k: v[0] for k, v in urllib.parse.parse_qs(query).items()}
     raise AssertionError("the consent page did not redirect")

@@ -245,7 +245,7 @@ def test_write_permissions(seeded_emulator: RunningEmulator) -> None:
 
 def test_demo_seed(google_emulator: RunningEmulator) -> None:
     info = google_emulator.admin.seed_demo(datetime(2025, 3, 20, 12, tzinfo=UTC))
-    service = calendar_service(google_emulator, [SCOPE + "calendar"], "lena@example.org",
+    service = calendar_service(google_emulator, [SCOPE + "calendar"], info["users"][0],
                                info["client_id"])  # fmt: skip
     items = service.events().list(calendarId="primary", singleEvents=True, orderBy="startTime",
                                   timeMin="2025-03-24T00:00:00Z", timeMax="2025-04-07T00:00:00Z",
