@@ -8,63 +8,22 @@ or ``PLANNER_SCREENSHOTS``). Skips, saying why, when chromium or Playwright is a
 
 from __future__ import annotations
 
-import os
-import threading
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from flask import Flask
 from icalendar import Calendar
-from werkzeug.serving import make_server
 
-from planner.store import upgrade
-from planner.web import create_app
-from planner.web.config import Config
+from tests.browser.conftest import PASSWORD, serve, shoot, sync_api
 from tests.conftest import ROOT
-
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SHOTS = Path(os.environ.get("PLANNER_SCREENSHOTS", ROOT / "build" / "screenshots"))
-LAPTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
-PASSWORD = "a long and happy password"
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-if not CHROMIUM.exists():
-    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app (CSRF on) on a free loopback port, with a fresh SQLite database."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'planner.db'}"
-    upgrade(url)
-    apps: list[Flask] = []
-    http = make_server("127.0.0.1", 0, lambda env, start: apps[0](env, start), threaded=True)
-    base = f"http://127.0.0.1:{http.server_port}"
-    apps.append(create_app(Config("b" * 40, url, base_url=base)))
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield base
-    http.shutdown()
+    with serve(tmp_path_factory.mktemp("browser")) as base:
+        yield base
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield chromium
-        chromium.close()
-
-
-def shoot(page: sync_api.Page, name: str) -> None:
-    """Save the page at laptop and phone width."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for label, size in (("laptop", LAPTOP), ("phone", PHONE)):
-        page.set_viewport_size(size)
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(LAPTOP)
 
 
 def sign_up(page: sync_api.Page, base: str, name: str, zone: str) -> None:
