@@ -24,9 +24,7 @@ def emulator() -> Iterator[RunningEmulator]:
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, emulator: RunningEmulator
-) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory, emulator: RunningEmulator) -> Iterator[str]:
     settings = {
         "secret_keys": (Fernet.generate_key().decode(),),
         "google_client_id": DEMO_CLIENT_ID,

@@ -25,7 +25,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-
 def sign_up(page: sync_api.Page, base: str, name: str, zone: str) -> None:
     page.goto(f"{base}/signup")
     shoot(page, "signup")

@@ -15,10 +15,12 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from integrations.google.config import CALENDAR_LIST, FREEBUSY, READ, WRITE, for_emulator
 from integrations.google.emulator import RunningEmulator
 from integrations.google.emulator.seed import LENA, seed_demo
+from integrations.google.writeback import event_id_for
 from planner.store.models import BusyBlock, GoogleAccount, GoogleCalendar, Source
 from planner.web import create_app
 from planner.web.config import Config
@@ -26,6 +28,7 @@ from planner.web.db import sessions
 from tests.integrations.google.conftest import google_emulator  # noqa: F401
 from tests.integrations.google.test_client_support import consent
 from tests.web.conftest import sign_up
+from tests.web.test_proposals import confirm, make_pair, plan, post
 
 NOW = datetime.now(UTC)
 KEY = Fernet.generate_key().decode()
@@ -286,3 +289,18 @@ def test_without_a_google_client_the_routes_are_absent(client: FlaskClient) -> N
     sign_up(client, "Sam")
     assert client.post("/sources/google/connect").status_code == 404
     assert "Connect Google Calendar" not in client.get("/calendars").text
+
+
+def test_a_confirmed_connection_is_written_to_google_and_removed_on_cancel(
+    google_app: Flask, config: Config, emulator: RunningEmulator, session: Session
+) -> None:
+    pair = make_pair(google_app, session)
+    connect(pair.lena, config, write_back="on")
+    pair.lena.post("/sources/google/calendars", data={"calendar": [LENA]})
+    conn = confirm(pair, session, plan(pair, session)[0].id)
+    event = emulator.admin.event(LENA, event_id_for(conn.uid))
+    assert event is not None and event["status"] == "confirmed"
+    assert event["start"]["dateTime"].startswith(conn.start.strftime("%Y-%m-%d"))
+    post(pair.sam, f"/connections/{conn.id}/cancel")
+    gone = emulator.admin.event(LENA, event_id_for(conn.uid))
+    assert gone is None or gone["status"] == "cancelled"
