@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from integrations.google.config import GOOGLE, GoogleEndpoints, for_emulator
+from planner.web.mail_config import MailConfig, MailConfigError
 from planner.web.ratelimit import BadLimit, parse_limit
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class Config:
     google_client_id: str = ""
     google_client_secret: str = ""
     google_endpoints: GoogleEndpoints = GOOGLE
+    mail: MailConfig = field(default_factory=MailConfig)
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -106,6 +108,7 @@ class Config:
             google_client_id=env.get("PLANNER_GOOGLE_CLIENT_ID", "").strip(),
             google_client_secret=env.get("PLANNER_GOOGLE_CLIENT_SECRET", "").strip(),
             google_endpoints=_google_endpoints(env),
+            mail=_mail(env),
         )
 
     def check(self) -> None:
@@ -115,6 +118,10 @@ class Config:
         except BadLimit as error:
             raise ConfigError(f"PLANNER_SIGNIN_LIMIT: {error}") from None
         self._check_google()
+        try:
+            self.mail.check()
+        except MailConfigError as error:
+            raise ConfigError(str(error)) from None
         relaxed = self.debug or self.demo or self.testing
         weak = self.secret_key in PLACEHOLDER_SECRETS or len(self.secret_key) < MIN_SECRET_LENGTH
         if weak and not relaxed:
@@ -152,6 +159,14 @@ class Config:
         if not self.database_url.startswith(prefix) or self.database_url == prefix:
             return None
         return Path(self.database_url[len(prefix) :])
+
+
+def _mail(env: Mapping[str, str]) -> MailConfig:
+    """The ``PLANNER_SMTP_*`` and other mail settings (see :mod:`planner.web.mail_config`)."""
+    try:
+        return MailConfig.from_env(env)
+    except MailConfigError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _secret_keys(env: Mapping[str, str], *, generate: bool) -> tuple[str, ...]:
@@ -216,5 +231,14 @@ def google_settings(config: Config) -> GoogleSettings | None:
 
 
 def current_google() -> GoogleSettings | None:
-    """The Google settings of the app handling the current request (None: not set up)."""
-    return google_settings(current_config())
+    """The Google settings of the app handling the current request (None: not set up).
+
+    Tests may put a :class:`~integrations.google.client.RetryPolicy` that does not sleep in
+    ``app.extensions["planner.google_policy"]``."""
+    from dataclasses import replace
+
+    from flask import current_app
+
+    settings = google_settings(current_config())
+    policy = current_app.extensions.get("planner.google_policy")
+    return replace(settings, policy=policy) if settings and policy else settings

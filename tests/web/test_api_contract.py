@@ -17,9 +17,11 @@ import planner.web.api.account
 import planner.web.api.calendars
 import planner.web.api.couple
 import planner.web.api.feed
+import planner.web.api.google
 import planner.web.api.planning  # noqa: F401 - the modules declare the operations
 from planner.web.api import OPERATIONS
 from planner.web.api.spec import Operation
+from tests.conftest import ROOT
 from tests.web.test_api_couple import paired
 
 PUBLIC = {("/openapi.json", "get")}
@@ -111,3 +113,13 @@ def test_arbitrary_json_is_never_a_500(app: Flask, op: Operation) -> None:
         assert response.status_code < 500, (body, response.text)
 
     check()
+
+
+def test_the_readme_lists_every_operation() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = [
+        f"{op.method} {op.path}"
+        for op in OPERATIONS
+        if f"| {op.method} | `{op.path}` |" not in readme
+    ]
+    assert not missing, f"README.md's API table lacks: {missing}"

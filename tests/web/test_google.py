@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from integrations.google.client import RetryPolicy
 from integrations.google.config import CALENDAR_LIST, FREEBUSY, READ, WRITE, for_emulator
 from integrations.google.emulator import RunningEmulator
 from integrations.google.emulator.seed import LENA, seed_demo
@@ -58,6 +59,7 @@ def google_app(config: Config, emulator: RunningEmulator) -> Iterator[Flask]:
             google_endpoints=for_emulator(emulator.base_url),
         )
     )
+    app.extensions["planner.google_policy"] = RetryPolicy(sleep=lambda _: None, random=lambda: 0.0)
     yield app
     app.extensions["planner.engine"].dispose()
 
@@ -304,3 +306,26 @@ def test_a_confirmed_connection_is_written_to_google_and_removed_on_cancel(
     post(pair.sam, f"/connections/{conn.id}/cancel")
     gone = emulator.admin.event(LENA, event_id_for(conn.uid))
     assert gone is None or gone["status"] == "cancelled"
+
+
+def test_the_api_after_connecting_in_the_browser(
+    lena: FlaskClient, google_app: Flask, config: Config, emulator: RunningEmulator
+) -> None:
+    state = lena.get("/api/v1/google").json
+    assert state["available"] and not state["connected"]
+    assert state["connect_url"].endswith("/calendars#google")
+    assert lena.get("/api/v1/google/calendars").status_code == 409
+    connect(lena, config)
+    listed = lena.get("/api/v1/google/calendars").json["calendars"]
+    assert [c["id"] for c in listed if c["primary"]] == [LENA]
+    bad = lena.put("/api/v1/google/calendars", json={"calendars": ["nope@example.org"]})
+    assert bad.status_code == 422 and bad.json["error"]["field"] == "calendars"
+    chosen = lena.put("/api/v1/google/calendars", json={"calendars": [LENA]}).json
+    assert [c["id"] for c in chosen["calendars"] if c["chosen"]] == [LENA]
+    assert google_sources(google_app)[LENA] > 5
+    refused = lena.patch("/api/v1/google", json={"write_back": True})
+    assert refused.status_code == 409 and "write-back ticked" in refused.json["error"]["message"]
+    emulator.admin.fail(503, path="/calendar/v3/users/me/calendarList", times=5)
+    assert lena.get("/api/v1/google/calendars").status_code == 502
+    assert lena.delete("/api/v1/google").json == {"revoked": True}
+    assert lena.get("/api/v1/google").json["connected"] is False

@@ -143,6 +143,7 @@ def register(app: Any) -> None:
         calendars,
         couple,
         feed,
+        google,
         planning,
     )
 
