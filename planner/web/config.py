@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from integrations.google.config import GOOGLE, GoogleEndpoints, for_emulator
-from planner.web.mail_config import MailConfig, MailConfigError
 from planner.web.ratelimit import BadLimit, parse_limit
 
 if TYPE_CHECKING:
@@ -76,7 +75,6 @@ class Config:
     google_client_id: str = ""
     google_client_secret: str = ""
     google_endpoints: GoogleEndpoints = GOOGLE
-    mail: MailConfig = field(default_factory=MailConfig)
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -108,7 +106,6 @@ class Config:
             google_client_id=env.get("PLANNER_GOOGLE_CLIENT_ID", "").strip(),
             google_client_secret=env.get("PLANNER_GOOGLE_CLIENT_SECRET", "").strip(),
             google_endpoints=_google_endpoints(env),
-            mail=_mail(env),
         )
 
     def check(self) -> None:
@@ -118,10 +115,6 @@ class Config:
         except BadLimit as error:
             raise ConfigError(f"PLANNER_SIGNIN_LIMIT: {error}") from None
         self._check_google()
-        try:
-            self.mail.check()
-        except MailConfigError as error:
-            raise ConfigError(str(error)) from None
         relaxed = self.debug or self.demo or self.testing
         weak = self.secret_key in PLACEHOLDER_SECRETS or len(self.secret_key) < MIN_SECRET_LENGTH
         if weak and not relaxed:
@@ -159,14 +152,6 @@ class Config:
         if not self.database_url.startswith(prefix) or self.database_url == prefix:
             return None
         return Path(self.database_url[len(prefix) :])
-
-
-def _mail(env: Mapping[str, str]) -> MailConfig:
-    """The ``PLANNER_SMTP_*`` and other mail settings (see :mod:`planner.web.mail_config`)."""
-    try:
-        return MailConfig.from_env(env)
-    except MailConfigError as error:
-        raise ConfigError(str(error)) from None
 
 
 def _secret_keys(env: Mapping[str, str], *, generate: bool) -> tuple[str, ...]:
