@@ -4,7 +4,10 @@ The rules (one function each, so each can be read and tested on its own):
 
 * free: ``status`` cancelled; ``transparency`` transparent ("show as available", birthdays
   and other all-day markers usually are); ``eventType`` workingLocation; an invitation the
-  owner declined (the attendee with ``self: true`` has ``responseStatus`` declined).
+  owner declined (the attendee with ``self: true`` has ``responseStatus`` declined); and
+  connection time itself, written back by us (our private extended property) or coming
+  from the couple's feed subscribed in Google (an ``iCalUID`` of our domain): a connection
+  must never clash with its own copy.
 * busy: everything else, including ``outOfOffice`` and ``focusTime`` and invitations the
   owner has not answered yet (a tentative "maybe" is busy too: time is not promised away).
 * times: ``dateTime`` values carry an offset and become aware UTC; a ``dateTime`` without
@@ -24,9 +27,13 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from integrations.ics.invites import UID_DOMAIN
 from planner.core.intervals import Interval
 
 FREE_EVENT_TYPES = frozenset({"workingLocation"})
+UID_PROPERTY = "connectionPlannerUid"
+"""The private extended property that carries a written-back connection's UID."""
+OWN_UID_SUFFIX = "@" + UID_DOMAIN
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,12 @@ def declined_by_owner(event: Mapping[str, Any]) -> bool:
     return any(a.get("self") and a.get("responseStatus") == "declined" for a in attendees)
 
 
+def is_connection(event: Mapping[str, Any]) -> bool:
+    """True for connection time of ours: written back, or from the subscribed feed."""
+    private = (event.get("extendedProperties") or {}).get("private") or {}
+    return UID_PROPERTY in private or str(event.get("iCalUID", "")).endswith(OWN_UID_SUFFIX)
+
+
 def is_free(event: Mapping[str, Any]) -> bool:
     """True when the event does not make its owner busy."""
     return (
@@ -86,6 +99,7 @@ def is_free(event: Mapping[str, Any]) -> bool:
         or is_transparent(event)
         or event.get("eventType") in FREE_EVENT_TYPES
         or declined_by_owner(event)
+        or is_connection(event)
     )
 
 

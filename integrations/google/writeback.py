@@ -23,10 +23,10 @@ from googleapiclient.errors import HttpError
 
 from integrations.google.client import DEFAULT_POLICY, RetryPolicy, execute
 from integrations.google.errors import http_status
+from integrations.google.events import UID_PROPERTY
 from integrations.ics.invites import Invite, clean_text
 
 EVENT_ID_PREFIX = "cp"
-UID_PROPERTY = "connectionPlannerUid"
 GONE = frozenset({404, 410})
 
 

@@ -329,3 +329,17 @@ def test_the_api_after_connecting_in_the_browser(
     assert lena.get("/api/v1/google/calendars").status_code == 502
     assert lena.delete("/api/v1/google").json == {"revoked": True}
     assert lena.get("/api/v1/google").json["connected"] is False
+
+
+def test_issue_written_back_connection_does_not_clash_with_itself(
+    google_app: Flask, config: Config, emulator: RunningEmulator, session: Session
+) -> None:
+    pair = make_pair(google_app, session)
+    connect(pair.lena, config, write_back="on")
+    pair.lena.post("/sources/google/calendars", data={"calendar": [LENA]})
+    conn = confirm(pair, session, plan(pair, session)[0].id)
+    assert emulator.admin.event(LENA, event_id_for(conn.uid)) is not None
+    pair.lena.post("/calendars/sync")
+    session.refresh(conn)
+    session.commit()
+    assert conn.status == "confirmed"

@@ -49,8 +49,17 @@ def test_timed_event_is_busy_in_utc_with_id_and_title() -> None:
         {"transparency": "transparent"},
         {"eventType": "workingLocation"},
         {"attendees": [{"email": "me@x.org", "self": True, "responseStatus": "declined"}]},
+        {"extendedProperties": {"private": {"connectionPlannerUid": "x@y"}}},
+        {"iCalUID": "94a56fc3@connection-planner.invalid"},
     ],
-    ids=["cancelled", "transparent", "working-location", "declined-by-me"],
+    ids=[
+        "cancelled",
+        "transparent",
+        "working-location",
+        "declined-by-me",
+        "written-back",
+        "from-our-feed",
+    ],
 )
 def test_free_events(fields: dict[str, Any]) -> None:
     assert busy_block(event(**fields), BERLIN) is None
@@ -66,8 +75,18 @@ def test_free_events(fields: dict[str, Any]) -> None:
         {"attendees": [{"email": "other@x.org", "responseStatus": "declined"}]},
         {"attendees": [{"email": "me@x.org", "self": True, "responseStatus": "needsAction"}]},
         {"attendees": [{"email": "me@x.org", "self": True, "responseStatus": "tentative"}]},
+        {"iCalUID": "abc@google.com", "extendedProperties": {"private": {"other": "1"}}},
     ],
-    ids=["ooo", "focus", "gmail", "opaque", "other-declined", "unanswered", "tentative"],
+    ids=[
+        "ooo",
+        "focus",
+        "gmail",
+        "opaque",
+        "other-declined",
+        "unanswered",
+        "tentative",
+        "foreign-uid",
+    ],
 )
 def test_busy_events(fields: dict[str, Any]) -> None:
     assert busy_block(event(**fields), BERLIN) is not None
