@@ -146,6 +146,27 @@ def cmd_secrets_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail_deliver(args: argparse.Namespace) -> int:
+    """Send the invite mail that is due, retries included (for cron or a systemd timer)."""
+    from datetime import UTC, datetime
+
+    from planner.services.mail import deliver
+    from planner.store.db import make_engine, session_factory
+
+    config = _config()
+    settings = config.mail.settings(base_url=config.base_url, secret=config.secret_key)
+    if settings.smtp is None:
+        raise SystemExit("planner: PLANNER_SMTP_HOST is not set, so mail stays in the outbox")
+    engine = make_engine(config.database_url)
+    try:
+        with session_factory(engine)() as session:
+            report = deliver(session, settings, now=datetime.now(UTC), limit=args.limit)
+    finally:
+        engine.dispose()
+    print(f"sent {report.sent}, to try again later {report.retrying}, failed {report.failed}")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     """Register ``db`` and ``serve`` on the ``planner`` parser."""
     db = sub.add_parser("db", help="database maintenance")
@@ -177,3 +198,9 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     )
     rotate.add_argument("--url", help="database URL (default: DATABASE_URL or the SQLite file)")
     rotate.set_defaults(func=cmd_secrets_rotate)
+
+    mail = sub.add_parser("mail", help="invite mail")
+    mail_sub = mail.add_subparsers(dest="mail_command", required=True, parser_class=type(mail))
+    send = mail_sub.add_parser("deliver", help="send the invite mail that is due (over SMTP)")
+    send.add_argument("--limit", type=int, default=200, help="at most this many mails (200)")
+    send.set_defaults(func=cmd_mail_deliver)

@@ -26,3 +26,6 @@ from tests.db import (  # noqa: E402, F401
     session,
     sessions,
 )
+
+# A real SMTP server on 127.0.0.1 (aiosmtpd) and the inbox it delivers into.
+from tests.mailserver import inbox, smtp_port  # noqa: E402, F401

@@ -109,12 +109,13 @@ def _event(invite: Invite, stamp: datetime) -> Event:
     return event
 
 
-def _calendar(method: Method) -> Calendar:
+def _calendar(method: Method | None) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", method)
+    if method is not None:
+        calendar.add("method", method)
     return calendar
 
 
@@ -126,6 +127,15 @@ def invite_calendar(invites: Sequence[Invite], *, method: Method, stamp: datetim
     calendar = _calendar(method)
     for invite in invites:
         calendar.add_component(_event(invite, stamp))
+    data: bytes = calendar.to_ical()
+    return data
+
+
+def event_calendar(invite: Invite, *, stamp: datetime) -> bytes:
+    """One invite as a calendar object to store on a server (CalDAV): a VCALENDAR without
+    METHOD, which RFC 4791 §4.1 forbids in stored objects."""
+    calendar = _calendar(None)
+    calendar.add_component(_event(invite, stamp))
     data: bytes = calendar.to_ical()
     return data
 

@@ -17,11 +17,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from planner.core.windows import WindowSpecError, format_windows, parse_windows
-from planner.services import writeback
+from planner.services import caldav_writeback, writeback
 from planner.services.accounts import check_zone
+from planner.services.caldav_sources import CaldavSettings
 from planner.services.errors import Conflict, Invalid, NotFound
 from planner.services.feed import refresh_feed
 from planner.services.google_sources import GoogleSettings
+from planner.services.outbox import queue_changes
 from planner.store.models import Connection, Couple, Invite, Proposal, User
 from planner.store.tokens import hash_token, new_token
 
@@ -180,17 +182,22 @@ def join(session: Session, user_id: int, token: str, now: datetime) -> int:
 
 
 def leave(
-    session: Session, user_id: int, now: datetime, *, google: GoogleSettings | None = None
+    session: Session,
+    user_id: int,
+    now: datetime,
+    *,
+    google: GoogleSettings | None = None,
+    caldav: CaldavSettings | None = None,
 ) -> None:
     """Leave the couple at once: the leaver's calendars stop counting, open proposals
     expire, upcoming connections are cancelled (the feed shows them cancelled and, with
-    ``google``, they leave the partners' Google calendars) and open invite links stop
-    working."""
+    ``google`` / ``caldav``, they leave the partners' Google and CalDAV calendars) and open
+    invite links stop working."""
     user = _user(session, user_id, lock=True)
     couple_id = user.couple_id
     if couple_id is None:
         raise Conflict("You are not in a couple.")
-    people = [u.id for u in members(session, couple_id)]
+    people = members(session, couple_id)
     user.couple_id = None
     session.execute(
         update(Proposal)
@@ -211,8 +218,11 @@ def leave(
     _revoke_open_invites(session, couple_id, now)
     session.flush()
     refresh_feed(session, couple_id, now=now)
+    queue_changes(session, couple_id, now=now, recipients=people)
     session.commit()
-    writeback.write_back(session, cancelled, people, settings=google, now=now)
+    ids = [u.id for u in people]
+    writeback.write_back(session, cancelled, ids, settings=google, now=now)
+    caldav_writeback.write_back(session, cancelled, ids, settings=caldav, now=now)
 
 
 def update_settings(session: Session, user_id: int, *, zone: str, windows: str) -> None:

@@ -31,7 +31,7 @@ from integrations.google.oauth import (
     revoke,
     start_authorization,
 )
-from planner.services import secrets
+from planner.services import secrets, writeback
 from planner.services.errors import Conflict, Invalid, NotFound, ServiceError, Unavailable
 from planner.services.google_sources import (
     REVOKED,
@@ -44,11 +44,18 @@ from planner.services.google_sources import (
     mark_reconnect,
 )
 from planner.services.sources import SyncResult
-from planner.store.models import GoogleAccount, GoogleCalendar, Source, WriteBackIssue
+from planner.store.models import (
+    Connection,
+    GoogleAccount,
+    GoogleCalendar,
+    Source,
+    WriteBackIssue,
+)
 
 log = logging.getLogger(__name__)
 
 PRIMARY_ONLY = ("primary", "Google Calendar")
+GOOGLE_KINDS = (writeback.FAILED, writeback.DELETED)
 _REFUSALS = {
     "access_denied": "You cancelled the connection to Google; nothing was connected.",
 }
@@ -81,14 +88,13 @@ class Connected:
     notes: tuple[str, ...] = ()
 
 
-def status(session: Session, user_id: int) -> GoogleStatus | None:
+def status(session: Session, user_id: int, now: datetime) -> GoogleStatus | None:
     """The partner's Google connection, or None when they never connected."""
     account = session.get(GoogleAccount, user_id)
     if account is None:
         return None
     count = len(_google_sources(session, user_id))
-    query = select(WriteBackIssue).where(WriteBackIssue.user_id == user_id)
-    issues = list(session.scalars(query.order_by(WriteBackIssue.id.desc()).limit(20)))
+    issues = _issues(session, user_id, now)
     return GoogleStatus(
         connected=account.refresh_token is not None,
         reconnect_needed=account.reconnect_needed_at is not None,
@@ -284,15 +290,38 @@ def disconnect(session: Session, user_id: int, settings: GoogleSettings | None) 
         revoked = token is None or _revoke_quietly(token, settings)
     for source_id in _google_sources(session, user_id):
         session.delete(session.get(Source, source_id))
-    session.execute(delete(WriteBackIssue).where(WriteBackIssue.user_id == user_id))
+    session.execute(
+        delete(WriteBackIssue).where(
+            WriteBackIssue.user_id == user_id, WriteBackIssue.kind.in_(GOOGLE_KINDS)
+        )
+    )
     session.delete(account)
     session.commit()
     return revoked
 
 
+def _issues(session: Session, user_id: int, now: datetime) -> list[WriteBackIssue]:
+    """The partner's latest Google write-back notes: failures until dismissed, and events
+    deleted by hand while their connection is still ahead (other kinds are CalDAV's)."""
+    upcoming = select(Connection.uid).where(Connection.end > now)
+    query = select(WriteBackIssue).where(
+        WriteBackIssue.user_id == user_id,
+        (WriteBackIssue.kind == writeback.FAILED)
+        | (
+            (WriteBackIssue.kind == writeback.DELETED) & WriteBackIssue.connection_uid.in_(upcoming)
+        ),
+    )
+    return list(session.scalars(query.order_by(WriteBackIssue.id.desc()).limit(20)))
+
+
 def clear_issues(session: Session, user_id: int) -> None:
-    """Forget the partner's write-back issues (they read them); commits."""
-    session.execute(delete(WriteBackIssue).where(WriteBackIssue.user_id == user_id))
+    """Forget the partner's Google write-back notes (they read them); a deleted-by-hand
+    mark stays, so that event is still never written again. Commits."""
+    session.execute(
+        delete(WriteBackIssue).where(
+            WriteBackIssue.user_id == user_id, WriteBackIssue.kind == writeback.FAILED
+        )
+    )
     session.commit()
 
 

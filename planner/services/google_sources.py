@@ -1,11 +1,14 @@
 """Google calendars as sources: connect a grant, and sync busy time from Google.
 
 The refresh token is stored encrypted and bound to its owner (:mod:`planner.services.secrets`).
-A sync reads every page first (the library is all or nothing), then replaces the snapshot
-with :func:`planner.store.replace_busy` and saves the sync token in ONE transaction: a
-failure anywhere leaves the old snapshot whole and the source stale, never free. A full sync
-covers the horizon plus :data:`SLACK`, so later syncs can be incremental until the horizon
-runs past the stored window. A revoked grant deletes the token and asks for a reconnect.
+A sync reads through the calendar's adapter (:mod:`integrations.google.source`: events with a
+snapshot and sync token, or free/busy in privacy mode), which reads every page first (all or
+nothing), then replaces the snapshot with :func:`planner.store.replace_busy` and saves the
+adapter's state (snapshot, sync token, window) in ONE transaction: a failure anywhere leaves
+the old snapshot whole and the source stale, never free. A full sync covers the horizon plus
+a week of slack, so later syncs can be incremental until the horizon runs past the stored
+window; one that brings no change is "not modified". A revoked grant deletes the token and
+asks for a reconnect.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -22,23 +25,22 @@ from sqlalchemy.orm import Session
 
 from integrations.google.client import DEFAULT_POLICY, DEFAULT_TIMEOUT, RetryPolicy, build_service
 from integrations.google.config import GoogleEndpoints
-from integrations.google.errors import FullSyncRequired, ReconnectNeeded
+from integrations.google.errors import ReconnectNeeded
 from integrations.google.events import GoogleBusyBlock
-from integrations.google.freebusy import free_busy
 from integrations.google.oauth import Grant, RefreshedToken, credentials
-from integrations.google.sync import Snapshot, apply_changes, full_sync, incremental_sync
+from integrations.google.source import REVOKED as REVOKED
+from integrations.google.source import UNREACHABLE as UNREACHABLE
+from integrations.google.source import GoogleEventsSource, GoogleFreeBusySource
+from integrations.google.sync import Snapshot
+from integrations.sources import Reading, SourceFailed
 from planner.core.intervals import Interval
 from planner.services import secrets
 from planner.services.errors import Invalid
-from planner.services.sources import SyncResult, horizon
+from planner.services.sources import SyncResult, horizon, sync_result
 from planner.store import record_sync_failure, record_sync_success, replace_busy
 from planner.store.models import GoogleAccount, GoogleCalendar, Source, User
 
 log = logging.getLogger(__name__)
-
-SLACK = timedelta(days=7)
-REVOKED = "Google access was revoked: connect again"
-UNREACHABLE = "Google could not be read just now; the last busy time still counts."
 
 
 @dataclass(frozen=True)
@@ -174,21 +176,32 @@ def sync_google_source(
             raise SyncFailed("Connect Google first.")
         service = google_service(account, settings, refreshed)
         window = horizon(now, horizon_weeks)
-        count = _read(session, service, account, calendar, window, settings.policy)
+        reading = _read(session, service, account, calendar, window, settings.policy)
         keep_refreshed(account, refreshed, settings.keys)
         record_sync_success(session, source_id, now, etag=None, last_modified=None)
         session.commit()
+    except SourceFailed as error:
+        if error.reconnect:
+            return _reconnect(session, source_id, name, user_id, now)
+        return _failed(session, source_id, name, now, error.message, refreshed, settings)
     except ReconnectNeeded:
-        session.rollback()
-        mark_reconnect(session, user_id, now)
-        session.commit()
-        return SyncResult(source_id, name, "failed", REVOKED)
+        return _reconnect(session, source_id, name, user_id, now)
     except SyncFailed as error:
         return _failed(session, source_id, name, now, str(error), refreshed, settings)
     except Exception:
         log.exception("Google sync of source %s failed", source_id)
         return _failed(session, source_id, name, now, UNREACHABLE, refreshed, settings)
-    return SyncResult(source_id, name, "ok", f"{name}: {count} busy blocks.", count)
+    return sync_result(source_id, name, "not_modified" if reading.unchanged else "ok", reading)
+
+
+def _reconnect(
+    session: Session, source_id: int, name: str, user_id: int, now: datetime
+) -> SyncResult:
+    """The grant is gone: roll back, ask for a reconnect, commit; the failure as a result."""
+    session.rollback()
+    mark_reconnect(session, user_id, now)
+    session.commit()
+    return SyncResult(source_id, name, "failed", REVOKED)
 
 
 def _failed(
@@ -218,50 +231,31 @@ def _read(
     calendar: GoogleCalendar,
     window: Interval,
     policy: RetryPolicy,
-) -> int:
-    """Read the calendar and store the new snapshot (not committed); the block count."""
+) -> Reading:
+    """Read the calendar through its adapter and store the new snapshot and the adapter's
+    state (not committed); the reading."""
+    source = _adapter(service, account, calendar, policy)
+    reading = source.read(window)
+    blocks = [(block.interval, block.title) for block in reading.blocks]
+    replace_busy(session, calendar.source_id, reading.window, blocks)
+    snapshot = source.snapshot if isinstance(source, GoogleEventsSource) else None
+    calendar.sync_token = snapshot.sync_token if snapshot else None
+    calendar.window_start, calendar.window_end = reading.window.start, reading.window.end
+    calendar.snapshot = _dump(snapshot) if snapshot else None
+    if snapshot is not None:
+        calendar.time_zone = snapshot.time_zone
+    return reading
+
+
+def _adapter(
+    service: Any, account: GoogleAccount, calendar: GoogleCalendar, policy: RetryPolicy
+) -> GoogleEventsSource | GoogleFreeBusySource:
+    """The source that reads the calendar: free/busy only in privacy mode, else events
+    from the stored snapshot."""
     if account.privacy:
-        return _read_free_busy(session, service, calendar, window, policy)
-    snapshot = _incremental(service, calendar, window, policy)
-    if snapshot is None:
-        wide = Interval(window.start, window.end + SLACK)
-        snapshot = full_sync(service, calendar.calendar_id, wide, policy=policy)
-    blocks = [(b.interval, b.title) for b in snapshot.blocks.values()]
-    replace_busy(session, calendar.source_id, snapshot.window, blocks)
-    calendar.sync_token = snapshot.sync_token
-    calendar.window_start, calendar.window_end = snapshot.window.start, snapshot.window.end
-    calendar.snapshot, calendar.time_zone = _dump(snapshot), snapshot.time_zone
-    return len(blocks)
-
-
-def _incremental(
-    service: Any, calendar: GoogleCalendar, window: Interval, policy: RetryPolicy
-) -> Snapshot | None:
-    """The stored snapshot brought up to date, or None when a full sync is needed."""
-    old = _load(calendar)
-    if old is None or old.sync_token is None:
-        return None
-    if old.window.start > window.start or old.window.end < window.end:
-        return None
-    try:
-        changes = incremental_sync(service, calendar.calendar_id, old.sync_token, policy=policy)
-    except FullSyncRequired:
-        return None
-    return apply_changes(old, changes)
-
-
-def _read_free_busy(
-    session: Session, service: Any, calendar: GoogleCalendar, window: Interval, policy: RetryPolicy
-) -> int:
-    """Privacy mode: busy intervals only, no ids, no titles, no sync token."""
-    answer = free_busy(service, [calendar.calendar_id], window, policy=policy)
-    if calendar.calendar_id not in answer.busy:
-        raise SyncFailed(UNREACHABLE)
-    busy = answer.busy[calendar.calendar_id]
-    replace_busy(session, calendar.source_id, window, [(b, None) for b in busy])
-    calendar.sync_token = calendar.snapshot = None
-    calendar.window_start, calendar.window_end = window.start, window.end
-    return len(busy)
+        return GoogleFreeBusySource(service, calendar.calendar_id, policy=policy)
+    snapshot = _load(calendar)
+    return GoogleEventsSource(service, calendar.calendar_id, snapshot=snapshot, policy=policy)
 
 
 def _dump(snapshot: Snapshot) -> str:

@@ -16,17 +16,20 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from integrations.ics.invites import Person, invite_calendar, stable_uid
-from planner.services import writeback
+from integrations.ics.invites import Person, invite_calendar
+from planner.services import caldav_writeback, writeback
+from planner.services.caldav_sources import CaldavSettings
 from planner.services.errors import Conflict, NotFound
 from planner.services.feed import connection_invite, refresh_feed
 from planner.services.google_sources import GoogleSettings
+from planner.services.outbox import queue_changes
 from planner.services.schedule import (
     OPEN,
     live_connections,
     lock_couple,
     member,
     partners,
+    planned_uid,
     slot_of,
 )
 from planner.store.connections import confirm_connection, info
@@ -44,11 +47,13 @@ def accept(
     *,
     now: datetime,
     google: GoogleSettings | None = None,
+    caldav: CaldavSettings | None = None,
 ) -> str:
     """Record the user's yes; with both partners' yes, confirm. Returns the proposal's state.
 
-    Once confirmed, the connection is written back to Google for partners who asked
-    (with ``google``; a failure there is recorded, never undoes the confirmation).
+    Once confirmed, the connection is written back to Google and CalDAV for partners who
+    asked (with ``google`` / ``caldav``; a failure there is recorded, never undoes the
+    confirmation).
     Accepting twice changes nothing. :class:`Conflict` when the time was just taken or the
     proposal is no longer open; :class:`NotFound` for anyone outside the couple.
     """
@@ -71,20 +76,29 @@ def accept(
         raise Conflict(TAKEN) from None
     prop.state = "confirmed"
     refresh_feed(session, prop.couple_id, now=now)
+    queue_changes(session, prop.couple_id, now=now)
     session.commit()
-    _write_back(session, prop.couple_id, Connection.proposal_id == prop.id, google, now)
+    which = Connection.proposal_id == prop.id
+    _write_back(session, prop.couple_id, which, google, now, caldav)
     return "confirmed"
 
 
 def _write_back(
-    session: Session, couple_id: int, which: Any, google: GoogleSettings | None, now: datetime
+    session: Session,
+    couple_id: int,
+    which: Any,
+    google: GoogleSettings | None,
+    now: datetime,
+    caldav: CaldavSettings | None = None,
 ) -> None:
-    """Write the connections matching ``which`` to the partners' Google calendars."""
-    if google is None:
+    """Write the connections matching ``which`` to the partners' Google and CalDAV
+    calendars."""
+    if google is None and caldav is None:
         return
     ids = list(session.scalars(select(Connection.id).where(which)))
     people = [p.id for p in partners(session, couple_id)]
     writeback.write_back(session, ids, people, settings=google, now=now)
+    caldav_writeback.write_back(session, ids, people, settings=caldav, now=now)
 
 
 def _state_word(prop: Proposal, now: datetime) -> str:
@@ -114,16 +128,13 @@ def _confirm(session: Session, prop: Proposal) -> None:
     if moved is not None and moved.status != "cancelled":
         _move(session, moved, prop)
         return
-    uid = stable_uid(str(prop.couple_id), prop.ritual, prop.start.isoformat())
-    if session.scalar(select(Connection.id).where(Connection.uid == uid)) is not None:
-        uid = stable_uid(str(prop.couple_id), prop.ritual, prop.start.isoformat(), str(prop.id))
     confirm_connection(
         session,
         couple_id=prop.couple_id,
         ritual=prop.ritual,
         slot=slot_of(prop),
         proposal_id=prop.id,
-        uid=uid,
+        uid=planned_uid(session, prop),
     )
 
 
@@ -148,9 +159,11 @@ def cancel(
     *,
     now: datetime,
     google: GoogleSettings | None = None,
+    caldav: CaldavSettings | None = None,
 ) -> None:
     """Cancel a connection (SEQUENCE + 1) and withdraw alternatives offered for it; with
-    ``google``, remove it from the partners' Google calendars (failures are recorded)."""
+    ``google`` / ``caldav``, remove it from the partners' Google and CalDAV calendars
+    (failures are recorded)."""
     conn = _connection(session, user_id, connection_id)
     if conn.status == "cancelled":
         return
@@ -165,8 +178,9 @@ def cancel(
         alternative.state = "expired"
     session.flush()
     refresh_feed(session, conn.couple_id, now=now)
+    queue_changes(session, conn.couple_id, now=now)
     session.commit()
-    _write_back(session, conn.couple_id, Connection.id == conn.id, google, now)
+    _write_back(session, conn.couple_id, Connection.id == conn.id, google, now, caldav)
 
 
 def _connection(session: Session, user_id: int, connection_id: int) -> Connection:

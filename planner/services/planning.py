@@ -23,6 +23,7 @@ from planner.core.proposals import alternatives, propose
 from planner.core.rituals import CATALOGUE, Ritual, with_overrides
 from planner.services.errors import Conflict, Invalid, NotFound
 from planner.services.feed import refresh_feed
+from planner.services.outbox import queue_changes
 from planner.services.rituals import effective_rituals
 from planner.services.schedule import (
     LIVE,
@@ -92,6 +93,7 @@ def plan(session: Session, couple_id: int, *, now: datetime, weeks: int) -> list
     found = propose(a, b, rituals, now=now, start=origin, weeks=weeks)
     rows = [_row(couple_id, s, origin, now) for s in _room_left(found, rituals, kept, origin)]
     session.add_all(rows)
+    queue_changes(session, couple_id, now=now)
     session.commit()
     return rows
 
@@ -169,6 +171,7 @@ def decline(session: Session, user_id: int, proposal_id: int, *, now: datetime) 
     if row is not None:
         row.replaces_connection_id = prop.replaces_connection_id
         session.add(row)
+    queue_changes(session, prop.couple_id, now=now)
     session.commit()
     return row
 
@@ -219,6 +222,7 @@ def protect(session: Session, couple_id: int, *, now: datetime) -> list[Protecti
     reports = [_protect_one(session, c, people, now) for c in rows]
     if any(r.changed for r in reports):
         refresh_feed(session, couple_id, now=now)
+    queue_changes(session, couple_id, now=now)
     session.commit()
     return reports
 

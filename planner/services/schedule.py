@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from integrations.ics.invites import stable_uid
 from planner.core.intervals import Interval, merge
 from planner.core.model import WEEK
 from planner.core.proposals import PartnerPlan
@@ -124,3 +125,14 @@ def acceptances(session: Session, ids: Sequence[int]) -> dict[int, set[int]]:
     for proposal_id, user_id in rows:
         found.setdefault(proposal_id, set()).add(user_id)
     return found
+
+
+def planned_uid(session: Session, prop: Proposal) -> str:
+    """The iCalendar UID the proposal's invite carries, and the UID its connection gets when
+    both accept: stable for the couple, ritual and start, unless a (cancelled) connection
+    already holds that UID; then the proposal's id is mixed in."""
+    uid = stable_uid(str(prop.couple_id), prop.ritual, prop.start.isoformat())
+    taken = session.scalar(select(Connection.id).where(Connection.uid == uid))
+    if taken is None:
+        return uid
+    return stable_uid(str(prop.couple_id), prop.ritual, prop.start.isoformat(), str(prop.id))

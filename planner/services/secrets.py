@@ -1,4 +1,4 @@
-"""Secrets at rest (Google refresh tokens, later CalDAV passwords), bound to their owner.
+"""Secrets at rest (Google refresh tokens, CalDAV app passwords), bound to their owner.
 
 Encryption is Fernet (AES-128-CBC + HMAC-SHA256) through :class:`MultiFernet`: the keys are
 a list from configuration, passed in (never read from the environment here); the first key
@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planner.store.models import GoogleAccount
+from planner.store.models import CaldavAccount, GoogleAccount
 
 UNREADABLE = "The stored secret cannot be decrypted with the configured keys."
 
@@ -69,13 +69,21 @@ def rotate(session: Session, keys: Sequence[str | bytes]) -> int:
     for account in session.scalars(select(GoogleAccount).with_for_update()):
         if account.refresh_token is None:
             continue
-        try:
-            account.refresh_token = ring.rotate(account.refresh_token)
-        except InvalidToken:
-            session.rollback()
-            raise SecretError(
-                f"The secret of account {account.user_id} cannot be decrypted with the given keys."
-            ) from None
+        account.refresh_token = _rotated(session, ring, account.refresh_token, account.user_id)
+        count += 1
+    for caldav in session.scalars(select(CaldavAccount).with_for_update()):
+        caldav.password = _rotated(session, ring, caldav.password, caldav.user_id)
         count += 1
     session.commit()
     return count
+
+
+def _rotated(session: Session, ring: MultiFernet, token: bytes, user_id: int) -> bytes:
+    """``token`` encrypted with the first key; rolls back and raises when no key opens it."""
+    try:
+        return ring.rotate(token)
+    except InvalidToken:
+        session.rollback()
+        raise SecretError(
+            f"The secret of account {user_id} cannot be decrypted with the given keys."
+        ) from None

@@ -21,11 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integrations.ics import IngestResult
-from integrations.ics.fetch import (
-    AddressPolicy,
-    Fetched,
-    FetchLimits,
-)
+from integrations.ics.fetch import AddressPolicy, FetchLimits
+from integrations.ics.source import UploadSource, UrlSource
+from integrations.sources import Reading, SourceFailed
 from planner.core.intervals import Interval, interval
 from planner.services import fetching
 from planner.services.errors import Invalid, NotFound
@@ -33,6 +31,7 @@ from planner.store import record_sync_failure, record_sync_success, replace_busy
 from planner.store.models import Source, User
 
 if TYPE_CHECKING:
+    from planner.services.caldav_sources import CaldavSettings
     from planner.services.google_sources import GoogleSettings
 
 log = logging.getLogger(__name__)
@@ -95,11 +94,11 @@ def add_upload(
         raise Invalid(f"That file is larger than {_size(max_bytes)}.", field="file")
     user = _user(session, user_id)
     try:
-        result = fetching.read_calendar(data, user, horizon(now, horizon_weeks))
-    except fetching.SyncError as error:
+        reading = UploadSource(data, user.zone).read(horizon(now, horizon_weeks))
+    except SourceFailed as error:
         raise Invalid(error.message, field="file") from None
     source = Source(user_id=user_id, kind="upload", name=_name(name, "Uploaded calendar"), raw=data)
-    return _add(session, source, result, now, horizon_weeks)
+    return _add(session, source, reading, now)
 
 
 def add_url(
@@ -119,22 +118,22 @@ def add_url(
     """
     user = _user(session, user_id)
     url = url.strip()
+    adapter = UrlSource(url, user.zone, fetch_limits=fetch.limits, policy=fetch.policy)
     try:
-        fetched = fetching.fetch(url, None, None, fetch.limits, fetch.policy)
-        result = fetching.read_calendar(fetched.body or b"", user, horizon(now, horizon_weeks))
-    except fetching.SyncError as error:
+        reading = adapter.read(horizon(now, horizon_weeks))
+    except SourceFailed as error:
         raise Invalid(error.message, field="url") from None
-    default = urlsplit(fetched.url).hostname or "Subscribed calendar"
+    default = urlsplit(adapter.fetched_url or url).hostname or "Subscribed calendar"
     source = Source(user_id=user_id, kind="ics_url", name=_name(name, default), url=url)
-    fetching.keep(source, fetched)
-    return _add(session, source, result, now, horizon_weeks)
+    fetching.keep(source, adapter)
+    return _add(session, source, reading, now)
 
 
-def _add(session: Session, source: Source, result: IngestResult, now: datetime, weeks: int) -> int:
+def _add(session: Session, source: Source, reading: Reading, now: datetime) -> int:
     """Store a new source with its first snapshot, commit, and protect the couple's plans."""
     session.add(source)
     session.flush()
-    _store(session, source, result, horizon(now, weeks), now)
+    _store(session, source, reading, now)
     session.commit()
     _protect(session, source.user_id, now)
     return source.id
@@ -149,15 +148,17 @@ def sync_source(
     fetch: FetchSettings = FetchSettings(),
     owner: int | None = None,
     google: GoogleSettings | None = None,
+    caldav: CaldavSettings | None = None,
 ) -> SyncResult:
     """Sync one source (see the module docstring); a failure is recorded, not raised.
 
     With ``owner``, a source of anyone else is :class:`NotFound`. Google sources need
-    ``google`` (see :mod:`planner.services.google_sources`).
+    ``google`` (see :mod:`planner.services.google_sources`), CalDAV sources ``caldav``
+    (:mod:`planner.services.caldav_sources`).
     """
     if owner is not None and _owner_of(session, source_id) != owner:
         raise NotFound("There is no such calendar.")
-    result = _sync(session, source_id, now, horizon_weeks, fetch, google)
+    result = _sync(session, source_id, now, horizon_weeks, fetch, google, caldav)
     if result.ok:
         _protect(session, _owner_of(session, source_id), now)
     return result
@@ -171,10 +172,11 @@ def sync_user(
     horizon_weeks: int,
     fetch: FetchSettings = FetchSettings(),
     google: GoogleSettings | None = None,
+    caldav: CaldavSettings | None = None,
 ) -> list[SyncResult]:
     """Sync every source of the user ("sync all"), then protect the couple's plans once."""
     ids = session.scalars(select(Source.id).where(Source.user_id == user_id).order_by(Source.id))
-    results = [_sync(session, i, now, horizon_weeks, fetch, google) for i in ids.all()]
+    results = [_sync(session, i, now, horizon_weeks, fetch, google, caldav) for i in ids.all()]
     if any(r.ok for r in results):
         _protect(session, user_id, now)
     return results
@@ -187,6 +189,7 @@ def _sync(
     weeks: int,
     fetch: FetchSettings,
     google: GoogleSettings | None = None,
+    caldav: CaldavSettings | None = None,
 ) -> SyncResult:
     """One source's sync in its own unit of work; failures become a stale source."""
     source = session.get(Source, source_id)
@@ -194,21 +197,22 @@ def _sync(
         raise NotFound("There is no such calendar.")
     if source.kind == "google":
         return _sync_google(session, source_id, now, weeks, google)
+    if source.kind == "caldav":
+        return _sync_caldav(session, source_id, now, weeks, caldav)
     name, window = source.name, horizon(now, weeks)
     try:
-        fetched = fetching.refetch(source, fetch.limits, fetch.policy)
-        data = fetching.snapshot(source, fetched)
         owner = _user(session, source.user_id)
-        result = None if data is None else fetching.read_calendar(data, owner, window)
-        fetching.keep(source, fetched)
-        _store(session, source, result, window, now)
+        adapter = fetching.ics_source(source, owner.zone, fetch.limits, fetch.policy)
+        reading = adapter.read(window)
+        fetching.keep(source, adapter)
+        _store(session, source, reading, now)
         session.commit()
-    except fetching.SyncError as error:
+    except SourceFailed as error:
         return _failed(session, source_id, name, now, error.message)
     except Exception:
         log.exception("sync of source %s failed", source_id)
         return _failed(session, source_id, name, now, "Something went wrong reading it.")
-    return _result(source_id, name, fetched, result)
+    return sync_result(source_id, name, "not_modified" if reading.unchanged else "ok", reading)
 
 
 def _sync_google(
@@ -225,13 +229,24 @@ def _sync_google(
     )
 
 
-def _store(
-    session: Session, source: Source, result: IngestResult | None, window: Interval, now: datetime
-) -> None:
-    """Replace the source's blocks in ``window`` (when there is a result) and note success."""
-    if result is not None:
-        blocks = [(Interval(b.start, b.end), b.title) for b in result.blocks or []]
-        replace_busy(session, source.id, window, blocks)
+def _sync_caldav(
+    session: Session, source_id: int, now: datetime, weeks: int, caldav: CaldavSettings | None
+) -> SyncResult:
+    """A CalDAV source's sync; without settings it fails plainly (and stays stale)."""
+    from planner.services import caldav_sources
+
+    if caldav is None:
+        name = session.get(Source, source_id).name  # type: ignore[union-attr]
+        return _failed(session, source_id, name, now, "CalDAV is not configured here.")
+    return caldav_sources.sync_caldav_source(
+        session, source_id, now=now, horizon_weeks=weeks, settings=caldav
+    )
+
+
+def _store(session: Session, source: Source, reading: Reading, now: datetime) -> None:
+    """Replace the source's blocks in the reading's window and note success."""
+    blocks = [(block.interval, block.title) for block in reading.blocks]
+    replace_busy(session, source.id, reading.window, blocks)
     record_sync_success(
         session, source.id, now, etag=source.etag, last_modified=source.last_modified
     )
@@ -245,11 +260,10 @@ def _failed(session: Session, source_id: int, name: str, now: datetime, message:
     return SyncResult(source_id, name, "failed", message)
 
 
-def _result(
-    source_id: int, name: str, fetched: Fetched | None, result: IngestResult | None
+def sync_result(
+    source_id: int, name: str, outcome: Outcome, result: Reading | IngestResult | None
 ) -> SyncResult:
-    """The result of a sync that worked."""
-    outcome: Outcome = "not_modified" if fetched is not None and fetched.not_modified else "ok"
+    """The result of a sync that worked: what was read, in plain words."""
     if result is None:
         return SyncResult(source_id, name, outcome, f"{name}: unchanged.")
     reasons = tuple(s.reason for s in result.skipped[:SKIPPED_SHOWN])

@@ -228,6 +228,60 @@ class WriteBackIssue(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class CaldavAccount(Base):
+    """A partner's CalDAV account: the server address they gave, the user name and the app
+    password (encrypted, bound to the owner), the calendars found when they connected (JSON
+    ``[{"url", "name", "writable"}]``), and the calendar confirmed connections are written to
+    (None: no write-back)."""
+
+    __tablename__ = "caldav_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    server_url: Mapped[str] = mapped_column(Text)
+    username: Mapped[str] = mapped_column(String(255))
+    password: Mapped[bytes] = mapped_column(LargeBinary)
+    calendars: Mapped[str] = mapped_column(Text, default="[]")
+    write_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaldavCalendar(Base):
+    """The CalDAV side of a ``caldav`` source: its account and URL, the change markers seen
+    at the last read (ctag, sync-token), the window ``Source.raw`` covers, and whether the
+    server expands recurrences for us (None: not tried yet, False: it refused)."""
+
+    __tablename__ = "caldav_calendar"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("source.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("caldav_account.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    ctag: Mapped[str | None] = mapped_column(Text)
+    sync_token: Mapped[str | None] = mapped_column(Text)
+    window_start: Mapped[datetime | None]
+    window_end: Mapped[datetime | None]
+    expand: Mapped[bool | None]
+
+
+class CaldavEvent(Base):
+    """A connection written to a partner's CalDAV calendar: where, the ETag of our last
+    write, and when we found the owner had deleted it by hand (then it is never rewritten)."""
+
+    __tablename__ = "caldav_event"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("caldav_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    connection_uid: Mapped[str] = mapped_column(String(255), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(String(255))
+    deleted_at: Mapped[datetime | None]
+
+
 class BusyBlock(Base):
     """A half-open UTC interval in which the owner of a source is busy; the title is private."""
 
@@ -368,6 +422,52 @@ class FeedCache(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)
     etag: Mapped[str] = mapped_column(String(128))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+MailState = Literal["pending", "sending", "sent", "failed"]
+
+
+class MailMessage(Base):
+    """One invite mail to one partner about one change of one event (the outbox).
+
+    ``message_id`` is unique and derived from the event's UID, the SEQUENCE mailed and the
+    recipient, so a change is queued at most once per partner; ``body`` is the message as
+    first rendered, so every retry sends the same bytes. See :mod:`planner.services.outbox`.
+    """
+
+    __tablename__ = "mail_message"
+    __table_args__ = (
+        CheckConstraint(one_of("state", MailState), name="state"),
+        Index("ix_mail_message_state_next_attempt_at", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    couple_id: Mapped[int | None] = mapped_column(
+        ForeignKey("couple.id", ondelete="SET NULL"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    kind: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(8))
+    uid: Mapped[str] = mapped_column(String(255), index=True)
+    sequence: Mapped[int]
+    event_status: Mapped[str] = mapped_column(String(16))
+    ritual: Mapped[str] = mapped_column(String(40))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="")
+    #: Plain ids, not foreign keys: a row is a record of what was mailed, and a foreign key
+    #: would make queuing take a share lock on proposals another transaction holds.
+    proposal_id: Mapped[int | None]
+    connection_id: Mapped[int | None]
+    state: Mapped[MailState] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
 
 
 def _utc_on_assignment(

@@ -86,11 +86,12 @@ def _init_extensions(app: Flask, config: Config) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Register every blueprint; each module's ``NAV`` adds its links to the top bar."""
-    from planner.web import api, auth, couple, feed, google, pages, proposals, sources
+    from planner.web import api, auth, caldav, couple, feed, google, mail, pages, proposals, sources
 
     nav: list[tuple[str, str]] = []
-    for module in (pages, auth, proposals, sources, google, couple, feed):
+    for module in (pages, auth, proposals, sources, google, caldav, couple, feed, mail):
         app.register_blueprint(module.bp)
         nav.extend(getattr(module, "NAV", ()))
     app.jinja_env.globals["nav_links"] = lambda: nav
     api.register(app)
+    mail.init_delivery(app, app.extensions["planner.config"])

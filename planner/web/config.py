@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from integrations.google.config import GOOGLE, GoogleEndpoints, for_emulator
+from planner.web.mail_config import MailConfig, MailConfigError
 from planner.web.ratelimit import BadLimit, parse_limit
 
 if TYPE_CHECKING:
+    from planner.services.caldav_sources import CaldavSettings
     from planner.services.google_sources import GoogleSettings
     from planner.services.sources import FetchSettings
 
@@ -75,6 +77,7 @@ class Config:
     google_client_id: str = ""
     google_client_secret: str = ""
     google_endpoints: GoogleEndpoints = GOOGLE
+    mail: MailConfig = field(default_factory=MailConfig)
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -106,6 +109,7 @@ class Config:
             google_client_id=env.get("PLANNER_GOOGLE_CLIENT_ID", "").strip(),
             google_client_secret=env.get("PLANNER_GOOGLE_CLIENT_SECRET", "").strip(),
             google_endpoints=_google_endpoints(env),
+            mail=_mail(env),
         )
 
     def check(self) -> None:
@@ -115,6 +119,10 @@ class Config:
         except BadLimit as error:
             raise ConfigError(f"PLANNER_SIGNIN_LIMIT: {error}") from None
         self._check_google()
+        try:
+            self.mail.check()
+        except MailConfigError as error:
+            raise ConfigError(str(error)) from None
         relaxed = self.debug or self.demo or self.testing
         weak = self.secret_key in PLACEHOLDER_SECRETS or len(self.secret_key) < MIN_SECRET_LENGTH
         if weak and not relaxed:
@@ -152,6 +160,14 @@ class Config:
         if not self.database_url.startswith(prefix) or self.database_url == prefix:
             return None
         return Path(self.database_url[len(prefix) :])
+
+
+def _mail(env: Mapping[str, str]) -> MailConfig:
+    """The ``PLANNER_SMTP_*`` and other mail settings (see :mod:`planner.web.mail_config`)."""
+    try:
+        return MailConfig.from_env(env)
+    except MailConfigError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _secret_keys(env: Mapping[str, str], *, generate: bool) -> tuple[str, ...]:
@@ -227,3 +243,21 @@ def current_google() -> GoogleSettings | None:
     settings = google_settings(current_config())
     policy = current_app.extensions.get("planner.google_policy")
     return replace(settings, policy=policy) if settings and policy else settings
+
+
+def caldav_settings(config: Config) -> CaldavSettings | None:
+    """How CalDAV servers are reached (the bounds and allowed networks of calendar links),
+    or None without ``PLANNER_SECRET_KEYS`` (app passwords are only stored encrypted)."""
+    from integrations.caldav import Network
+    from planner.services.caldav_sources import CaldavSettings
+
+    if not config.secret_keys:
+        return None
+    fetch = fetch_settings(config)
+    network = Network(limits=fetch.limits, policy=fetch.policy)
+    return CaldavSettings(keys=config.secret_keys, network=network)
+
+
+def current_caldav() -> CaldavSettings | None:
+    """The CalDAV settings of the app handling the current request (None: not set up)."""
+    return caldav_settings(current_config())

@@ -47,7 +47,7 @@ from planner.services.rituals import (
     set_rituals,
 )
 from planner.web.clock import now
-from planner.web.config import current_config, current_google
+from planner.web.config import current_caldav, current_config, current_google
 from planner.web.db import db
 from planner.web.forms import attach_error
 
@@ -150,7 +150,7 @@ def leave() -> ResponseReturnValue:
     if not form.validate_on_submit():
         partner = couples.partner_of(db(), current_user.id)
         return render_template("couple/leave.html", form=form, partner=partner)
-    couples.leave(db(), current_user.id, now(), google=current_google())
+    couples.leave(db(), current_user.id, now(), google=current_google(), caldav=current_caldav())
     session.pop(INVITE_KEY, None)
     flash("You left the couple. Your calendars no longer count, and upcoming connection "
           "time was cancelled.")  # fmt: skip

@@ -137,7 +137,7 @@ def choose() -> Response:
 @login_required
 def update() -> Response:
     """Write-back and privacy switches; either may need a new grant from Google."""
-    current = google_account.status(db(), current_user.id)
+    current = google_account.status(db(), current_user.id, now())
     if current is None:
         abort(404, "Google is not connected.")
     privacy, write_back = _flag("privacy"), _flag("write_back")

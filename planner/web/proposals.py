@@ -18,7 +18,7 @@ from planner.services import invites, planning
 from planner.services.errors import Conflict, Invalid
 from planner.services.week import week_view
 from planner.web.clock import now
-from planner.web.config import current_config, current_google
+from planner.web.config import current_caldav, current_config, current_google
 from planner.web.db import db
 from planner.web.responses import calendar_download
 
@@ -79,7 +79,12 @@ def accept(proposal_id: int) -> Response:
     """Say yes to a proposal; with both yeses it becomes a connection."""
     try:
         state = invites.accept(
-            db(), current_user.id, proposal_id, now=now(), google=current_google()
+            db(),
+            current_user.id,
+            proposal_id,
+            now=now(),
+            google=current_google(),
+            caldav=current_caldav(),
         )
     except Conflict as error:
         flash(error.message, "error")
@@ -105,7 +110,14 @@ def decline(proposal_id: int) -> Response:
 @login_required
 def cancel(connection_id: int) -> Response:
     """Cancel a connection; calendars that imported the invite receive the cancellation."""
-    invites.cancel(db(), current_user.id, connection_id, now=now(), google=current_google())
+    invites.cancel(
+        db(),
+        current_user.id,
+        connection_id,
+        now=now(),
+        google=current_google(),
+        caldav=current_caldav(),
+    )
     flash("Cancelled. Download the invite again to remove it from your calendar.")
     return _back()
 
@@ -114,5 +126,6 @@ def cancel(connection_id: int) -> Response:
 @login_required
 def invite(connection_id: int) -> Response:
     """The connection as an invite (METHOD:REQUEST, or METHOD:CANCEL once cancelled)."""
-    body = invites.invite_for(db(), current_user.id, connection_id, now=now())
+    organizer = current_config().mail.sender
+    body = invites.invite_for(db(), current_user.id, connection_id, now=now(), organizer=organizer)
     return calendar_download(body, f"connection-{connection_id}.ics")

@@ -21,7 +21,7 @@ from planner.services import google_account, sources
 from planner.services.calendars import own_blocks, partner_busy, partner_calendars, sources_of
 from planner.services.errors import ServiceError
 from planner.web.clock import now
-from planner.web.config import current_config, current_google, fetch_settings
+from planner.web.config import current_caldav, current_config, current_google, fetch_settings
 from planner.web.db import db
 from planner.web.forms import attach_error
 
@@ -108,7 +108,7 @@ def sync(source_id: int) -> Response:
     result = sources.sync_source(
         db(), source_id, now=now(), horizon_weeks=current_config().horizon_weeks,
         fetch=fetch_settings(current_config()), owner=current_user.id,
-        google=current_google(),
+        google=current_google(), caldav=current_caldav(),
     )  # fmt: skip
     _report(result)
     return redirect(url_for(".calendars"))
@@ -125,6 +125,7 @@ def sync_all() -> Response:
         horizon_weeks=current_config().horizon_weeks,
         fetch=fetch_settings(current_config()),
         google=current_google(),
+        caldav=current_caldav(),
     )
     for result in results:
         _report(result)
@@ -166,7 +167,7 @@ def _page(upload: UploadForm, subscribe: SubscribeForm) -> ResponseReturnValue:
         partner_busy=partner_busy(session, me.id, window),
         upload=upload,
         subscribe=subscribe,
-        google=google_account.status(session, me.id),
+        google=google_account.status(session, me.id, moment),
         google_enabled=current_google() is not None,
         local=lambda at: local_time(at, zone),
         ago=lambda at: ago(at, moment),

@@ -18,6 +18,7 @@ import planner.web.api.calendars
 import planner.web.api.couple
 import planner.web.api.feed
 import planner.web.api.google
+import planner.web.api.itip
 import planner.web.api.planning  # noqa: F401 - the modules declare the operations
 from planner.web.api import OPERATIONS
 from planner.web.api.spec import Operation

@@ -343,3 +343,20 @@ def test_issue_written_back_connection_does_not_clash_with_itself(
     session.refresh(conn)
     session.commit()
     assert conn.status == "confirmed"
+
+
+def test_write_back_notes_are_shown_and_dismissed(
+    google_app: Flask, config: Config, emulator: RunningEmulator, session: Session
+) -> None:
+    pair = make_pair(google_app, session)
+    connect(pair.lena, config, write_back="on")
+    pair.lena.post("/sources/google/calendars", data={"calendar": [LENA]})
+    emulator.admin.fail(500, path="/calendar/v3/calendars/*/events", method="POST", times=5)
+    conn = confirm(pair, session, plan(pair, session)[0].id)
+    session.refresh(conn)
+    session.commit()
+    assert conn.status == "confirmed"  # a failed write-back never undoes the confirmation
+    page = pair.lena.get("/calendars").text
+    assert "Write-back notes" in page and "could not be written to your Google calendar" in page
+    pair.lena.post("/sources/google/issues/clear")
+    assert "Write-back notes" not in pair.lena.get("/calendars").text

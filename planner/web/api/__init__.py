@@ -144,6 +144,7 @@ def register(app: Any) -> None:
         couple,
         feed,
         google,
+        itip,
         planning,
     )
 

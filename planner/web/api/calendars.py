@@ -35,7 +35,7 @@ from planner.web.api.schemas_calendars import (
     UploadQuery,
 )
 from planner.web.clock import now
-from planner.web.config import current_config, current_google, fetch_settings
+from planner.web.config import current_caldav, current_config, current_google, fetch_settings
 from planner.web.db import db
 
 TAG = "calendars"
@@ -126,6 +126,7 @@ def sync_one(user_id: int, source_id: int) -> SyncOut:
     result = sources.sync_source(
         db(), source_id, now=now(), horizon_weeks=current_config().horizon_weeks,
         fetch=fetch_settings(current_config()), owner=user_id, google=current_google(),
+        caldav=current_caldav(),
     )  # fmt: skip
     return _sync(result)
 
@@ -141,6 +142,7 @@ def sync_all(user_id: int) -> SyncAllOut:
         horizon_weeks=current_config().horizon_weeks,
         fetch=fetch_settings(current_config()),
         google=current_google(),
+        caldav=current_caldav(),
     )
     return SyncAllOut(results=[_sync(r) for r in results])
 

@@ -28,7 +28,7 @@ from planner.web.api.schemas_couple import (
     TogetherOut,
 )
 from planner.web.clock import now
-from planner.web.config import current_config, current_google
+from planner.web.config import current_caldav, current_config, current_google
 from planner.web.db import db
 
 TAG = "couple"
@@ -90,7 +90,7 @@ def join_couple(user_id: int, body: JoinIn) -> CoupleOut:
            errors=(409,))  # fmt: skip
 def leave_couple(user_id: int) -> None:
     """At once: your calendars stop counting, upcoming connections are cancelled."""
-    couples.leave(db(), user_id, now(), google=current_google())
+    couples.leave(db(), user_id, now(), google=current_google(), caldav=current_caldav())
 
 
 def _settings(user_id: int) -> SettingsOut:

@@ -36,7 +36,7 @@ def _settings() -> GoogleSettings:
 
 
 def _state(user_id: int) -> GoogleOut:
-    found = google_account.status(db(), user_id)
+    found = google_account.status(db(), user_id, now())
     issues = [
         WriteBackIssueOut(kind=i.kind, message=i.message, created_at=i.created_at)
         for i in (found.issues if found else [])

@@ -39,7 +39,7 @@ from planner.web.api.schemas_planning import (
     WeekQuery,
 )
 from planner.web.clock import now
-from planner.web.config import current_config, current_google
+from planner.web.config import current_caldav, current_config, current_google
 from planner.web.db import db
 from planner.web.responses import calendar_download
 
@@ -161,7 +161,9 @@ def list_proposals(user_id: int) -> ProposalsOut:
            response=AcceptOut, errors=(404, 409))  # fmt: skip
 def accept(user_id: int, proposal_id: int) -> AcceptOut:
     """Your yes; with both partners' yes the slot becomes a connection (and joins the feed)."""
-    state = invites.accept(db(), user_id, proposal_id, now=now(), google=current_google())
+    state = invites.accept(
+        db(), user_id, proposal_id, now=now(), google=current_google(), caldav=current_caldav()
+    )
     return AcceptOut(id=proposal_id, state=state)
 
 
@@ -209,7 +211,9 @@ def _connection(found: ConnectionInfo) -> ConnectionOut:
            tag=TAG, status=204, errors=(404,))  # fmt: skip
 def cancel(user_id: int, connection_id: int) -> None:
     """Cancelled at once (SEQUENCE + 1); the feed and the invite show the cancellation."""
-    invites.cancel(db(), user_id, connection_id, now=now(), google=current_google())
+    invites.cancel(
+        db(), user_id, connection_id, now=now(), google=current_google(), caldav=current_caldav()
+    )
 
 
 @operation("GET", "/connections/<int:connection_id>/invite.ics",
@@ -217,5 +221,6 @@ def cancel(user_id: int, connection_id: int) -> None:
            errors=(404,))  # fmt: skip
 def invite(user_id: int, connection_id: int) -> Response:
     """METHOD:REQUEST, or METHOD:CANCEL once cancelled; import it into any calendar."""
-    body = invites.invite_for(db(), user_id, connection_id, now=now())
+    organizer = current_config().mail.sender
+    body = invites.invite_for(db(), user_id, connection_id, now=now(), organizer=organizer)
     return calendar_download(body, f"connection-{connection_id}.ics")

@@ -32,6 +32,8 @@ class Operation:
     consumes: str = "application/json"
     errors: tuple[int, ...] = field(default=())
     description: str = ""
+    security: str | None = None
+    """For operations without a partner (``auth=False``): the scheme that guards them."""
 
     @property
     def path(self) -> str:
@@ -87,7 +89,7 @@ def _operation_doc(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         str(code): _error_response() for code in sorted({400, 401, 422, *op.errors})
     }
     if not op.auth:
-        doc["security"] = []
+        doc["security"] = [{op.security: []}] if op.security else []
     return doc
 
 
@@ -124,6 +126,7 @@ def openapi_document(operations: list[Operation], *, version: str, server: str) 
             "securitySchemes": {
                 "token": {"type": "http", "scheme": "bearer"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+                "inbound": {"type": "apiKey", "in": "header", "name": "X-Inbound-Secret"},
             },
         },
         "security": [{"token": []}, {"session": []}],
