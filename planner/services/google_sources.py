@@ -38,7 +38,7 @@ from planner.services import secrets
 from planner.services.errors import Invalid
 from planner.services.sources import SyncResult, horizon, sync_result
 from planner.store import record_sync_failure, record_sync_success, replace_busy
-from planner.store.models import GoogleAccount, GoogleCalendar, Source, User
+from planner.store.models import Connection, GoogleAccount, GoogleCalendar, Source, User
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +237,8 @@ def _read(
     source = _adapter(service, account, calendar, policy)
     reading = source.read(window)
     blocks = [(block.interval, block.title) for block in reading.blocks]
+    if account.privacy:
+        blocks = _without_connections(session, account.user_id, reading.window, blocks)
     replace_busy(session, calendar.source_id, reading.window, blocks)
     snapshot = source.snapshot if isinstance(source, GoogleEventsSource) else None
     calendar.sync_token = snapshot.sync_token if snapshot else None
@@ -245,6 +247,29 @@ def _read(
     if snapshot is not None:
         calendar.time_zone = snapshot.time_zone
     return reading
+
+
+def _without_connections(
+    session: Session, user_id: int, window: Interval, blocks: list[tuple[Interval, str | None]]
+) -> list[tuple[Interval, str | None]]:
+    """Free/busy cannot tell the couple's own connection events (written back, or from the
+    subscribed feed) from other plans, so a busy stretch that lies wholly inside one of the
+    couple's connections is taken to be that connection and dropped: a connection must
+    never clash with its own copy. A meeting reaching past it merges into a longer stretch
+    and still counts. (Events mode skips our events by their id instead.)"""
+    user = session.get(User, user_id)
+    if user is None or user.couple_id is None:
+        return blocks
+    query = select(Connection.start, Connection.end).where(
+        Connection.couple_id == user.couple_id,
+        Connection.status != "cancelled",
+        Connection.end > window.start,
+        Connection.start < window.end,
+    )
+    ours = [Interval(start, end) for start, end in session.execute(query)]
+    return [
+        (b, t) for b, t in blocks if not any(o.start <= b.start and b.end <= o.end for o in ours)
+    ]
 
 
 def _adapter(

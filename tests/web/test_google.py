@@ -360,3 +360,24 @@ def test_write_back_notes_are_shown_and_dismissed(
     assert "Write-back notes" in page and "could not be written to your Google calendar" in page
     pair.lena.post("/sources/google/issues/clear")
     assert "Write-back notes" not in pair.lena.get("/calendars").text
+
+
+def test_issue_privacy_mode_connection_does_not_clash_with_its_written_back_copy(
+    google_app: Flask, config: Config, emulator: RunningEmulator, session: Session
+) -> None:
+    pair = make_pair(google_app, session)
+    connect(pair.lena, config, privacy="on", write_back="on")
+    pair.lena.post("/sources/google/calendars", data={"calendar": [LENA]})
+    conn = confirm(pair, session, plan(pair, session)[0].id)
+    assert emulator.admin.event(LENA, event_id_for(conn.uid)) is not None
+    pair.lena.post("/calendars/sync")
+    session.refresh(conn)
+    session.commit()
+    assert conn.status == "confirmed"
+    clash = {"id": "clash1", "summary": "Board call", "start": {"dateTime": conn.start.isoformat()},
+             "end": {"dateTime": (conn.start + (conn.end - conn.start) * 2).isoformat()}}  # fmt: skip
+    emulator.admin.add_event(LENA, clash)
+    pair.lena.post("/calendars/sync")
+    session.refresh(conn)
+    session.commit()
+    assert conn.status == "conflicted"  # a meeting reaching past it still counts
