@@ -374,8 +374,13 @@ def test_issue_privacy_mode_connection_does_not_clash_with_its_written_back_copy
     session.refresh(conn)
     session.commit()
     assert conn.status == "confirmed"
-    clash = {"id": "clash1", "summary": "Board call", "start": {"dateTime": conn.start.isoformat()},
-             "end": {"dateTime": (conn.start + (conn.end - conn.start) * 2).isoformat()}}  # fmt: skip
+    longer = conn.start + (conn.end - conn.start) * 2
+    clash = {
+        "id": "clash1",
+        "summary": "Board call",
+        "start": {"dateTime": conn.start.isoformat()},
+        "end": {"dateTime": longer.isoformat()},
+    }
     emulator.admin.add_event(LENA, clash)
     pair.lena.post("/calendars/sync")
     session.refresh(conn)
