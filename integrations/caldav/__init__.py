@@ -13,6 +13,9 @@ GET, DELETE) fit in a few hundred lines. XML answers are parsed with :mod:`defus
 * :mod:`.events`: a calendar-query REPORT over a window (server-side expansion when the
   server does it), as iCalendar bytes for :func:`integrations.ics.ingest`.
 * :mod:`.writeback`: PUT (If-None-Match / If-Match) and DELETE of a connection's event.
+* :mod:`.source`: :class:`~integrations.caldav.source.CaldavSource`, a calendar behind the
+  one source interface of :mod:`integrations.sources`, and :func:`~.source.failure`, the
+  owner's sentence for a failed exchange.
 
 No Flask and nothing from ``planner`` except :mod:`planner.core` is imported here.
 """

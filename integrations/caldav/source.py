@@ -98,17 +98,25 @@ class CaldavSource:
         self.expand = not found.expand_refused and self.expand is not False
 
 
+def failure(error: UrlRefused | FetchFailed) -> SourceFailed:
+    """A failed CalDAV exchange as :class:`SourceFailed` with a sentence for the owner: a
+    refused address (its detail logged, never shown), refused credentials (``reconnect``),
+    or what the transport said."""
+    if isinstance(error, UrlRefused):
+        log.info("caldav address refused: %s", error.detail)
+        return SourceFailed(REFUSED)
+    if isinstance(error, AuthFailed):
+        return SourceFailed(AUTH, reconnect=True)
+    return SourceFailed(sentence(error.message))
+
+
 @contextmanager
 def _plain_failures() -> Iterator[None]:
-    """Failures of a CalDAV exchange as :class:`SourceFailed` with a sentence for the owner
-    (refused credentials with ``reconnect``); anything unexpected as :data:`BROKEN`."""
+    """Failures of a CalDAV exchange as :func:`failure`; anything unexpected as
+    :data:`BROKEN`."""
     with unexpected_as(BROKEN, "a CalDAV calendar"):
         try:
             yield
-        except UrlRefused as refused:
-            log.info("caldav address refused: %s", refused.detail)
-            raise SourceFailed(REFUSED) from None
-        except AuthFailed as error:
-            raise SourceFailed(AUTH, reconnect=True) from error
-        except FetchFailed as error:
-            raise SourceFailed(sentence(error.message)) from error
+        except (UrlRefused, FetchFailed) as error:
+            cause = None if isinstance(error, UrlRefused) else error  # its detail stays in logs
+            raise failure(error) from cause

@@ -16,10 +16,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from integrations.caldav import AuthFailed, CalendarInfo, Client, Credentials, discover
+from integrations.caldav.source import failure
 from integrations.ics.addresses import UrlRefused
 from integrations.ics.transport import FetchFailed
+from integrations.sources import sentence
 from planner.services import secrets
-from planner.services.caldav_sources import REFUSED, CaldavSettings, plain, sentence
+from planner.services.caldav_sources import CaldavSettings
 from planner.services.errors import Invalid, NotFound
 from planner.store.models import CaldavAccount, CaldavCalendar, Source, User, WriteBackIssue
 
@@ -116,14 +118,13 @@ def _discover(
         with Client(server_url, Credentials(username, password), settings.network) as client:
             found = discover(client, server_url).calendars
     except UrlRefused as refused:
-        plain(refused)  # logs the detail
-        raise Invalid(REFUSED, field="server_url") from None
+        raise Invalid(failure(refused).message, field="server_url") from None  # detail logged
     except AuthFailed as error:
         if error.status is None:  # the credentials cannot even be sent (a colon, a control)
             raise Invalid(sentence(error.message), field="username") from None
         raise Invalid(AUTH, field="password") from None
     except FetchFailed as error:
-        raise Invalid(plain(error), field="server_url") from None
+        raise Invalid(failure(error).message, field="server_url") from None
     if not found:
         raise Invalid(NONE_FOUND, field="server_url")
     return found

@@ -1,51 +1,40 @@
 """CalDAV calendars as sources: sync busy time from a CalDAV server.
 
 The app password is stored encrypted and bound to its owner (:mod:`planner.services.secrets`,
-the same keys as Google's tokens). A sync first asks for the calendar's change markers (one
-small PROPFIND); when the ctag / sync-token are those of the last read and the stored data
-covers the horizon, that is the only request, and the kept data is read again over the new
-horizon. Otherwise one calendar-query REPORT reads the horizon plus :data:`SLACK` (see
-:mod:`integrations.caldav.events`), and the result goes through the same ingestion as an
-ICS URL. The snapshot is replaced with :func:`planner.store.replace_busy` and the markers
-saved in ONE transaction: a failure anywhere leaves the old snapshot whole and the source
-stale, never free. Every request follows the address rules of ICS URLs.
+the same keys as Google's tokens). A sync reads through the calendar's adapter
+(:class:`integrations.caldav.source.CaldavSource`), loaded with what the last sync kept:
+the change markers (ctag, sync-token), the calendar data (``Source.raw``), the stretch it
+covers and whether the server expands recurrences. An unchanged calendar whose kept data
+covers the horizon costs one small PROPFIND; otherwise one calendar-query REPORT reads the
+horizon plus a week of slack. The snapshot is replaced with
+:func:`planner.store.replace_busy` and the adapter's state saved in ONE transaction: a
+failure anywhere leaves the old snapshot whole and the source stale, never free. Every
+request follows the address rules of ICS URLs.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from integrations.caldav import (
-    AuthFailed,
-    CalendarState,
-    Client,
-    Credentials,
-    Network,
-    calendar_state,
-    read_window,
-)
+from integrations.caldav import Client, Credentials, Network
+from integrations.caldav.source import CaldavSource, failure
 from integrations.ics.addresses import UrlRefused
 from integrations.ics.transport import FetchFailed
+from integrations.sources import BROKEN, SourceFailed
 from planner.core.intervals import Interval
-from planner.services import fetching, secrets
+from planner.services import secrets
 from planner.services.errors import Invalid
-from planner.services.sources import Outcome, SyncResult, horizon, sync_result
+from planner.services.sources import SyncResult, horizon, sync_result
 from planner.store import record_sync_failure, record_sync_success, replace_busy
 from planner.store.models import CaldavAccount, CaldavCalendar, Source, User
 
 log = logging.getLogger(__name__)
 
-SLACK = timedelta(days=7)
-REFUSED = "This server address can't be used. Use the public https address of your provider."
-AUTH = (
-    "The server did not accept the user name and app password. "
-    "Connect the account again with a new app password."
-)
-BROKEN = "Something went wrong reading it."
+GONE = "Connect the CalDAV account again."
 
 
 @dataclass(frozen=True)
@@ -66,88 +55,71 @@ def open_client(account: CaldavAccount, settings: CaldavSettings) -> Client:
 
 
 def plain(error: Exception) -> str:
-    """A failure of a CalDAV exchange as a sentence for the owner."""
-    if isinstance(error, UrlRefused):
-        log.info("caldav address refused: %s", error.detail)
-        return REFUSED
-    if isinstance(error, AuthFailed):
-        return AUTH
-    if isinstance(error, FetchFailed):
-        return sentence(error.message)
+    """A failure of a CalDAV exchange (or of decrypting its password) as a sentence for the
+    owner; the same words a sync shows."""
+    if isinstance(error, UrlRefused | FetchFailed):
+        return failure(error).message
     if isinstance(error, secrets.SecretError):
         return error.message
     return BROKEN
 
 
-def sentence(text: str) -> str:
-    """``text`` capitalised and ending with a full stop."""
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
 def sync_caldav_source(
     session: Session, source_id: int, *, now: datetime, horizon_weeks: int, settings: CaldavSettings
 ) -> SyncResult:
-    """Sync one CalDAV source (see the module docstring); failures are recorded, not raised."""
+    """Sync one CalDAV source (see the module docstring); failures are recorded, not raised:
+    the result says what was read, or why nothing was."""
     source = session.get(Source, source_id)
     calendar = session.get(CaldavCalendar, source_id)
     if source is None or calendar is None:
         raise Invalid("There is no such calendar.")
     name = source.name
     try:
-        outcome, data = _read(session, source, calendar, now, horizon_weeks, settings)
-        owner = session.get(User, source.user_id)
-        assert owner is not None  # the source's foreign key guarantees it
-        window = horizon(now, horizon_weeks)
-        result = fetching.read_calendar(data, owner, window)
-        blocks = [(Interval(b.start, b.end), b.title) for b in result.blocks or []]
-        replace_busy(session, source_id, window, blocks)
+        adapter = _adapter(session, source, calendar, settings)
+        reading = adapter.read(horizon(now, horizon_weeks))
+        replace_busy(session, source_id, reading.window,
+                     [(b.interval, b.title) for b in reading.blocks])  # fmt: skip
+        _keep(source, calendar, adapter)
         record_sync_success(session, source_id, now, etag=None, last_modified=None)
         session.commit()
-    except fetching.SyncError as error:
+    except SourceFailed as error:  # refused credentials (reconnect) included: same stale path
         return _failed(session, source_id, name, now, error.message)
-    except (UrlRefused, FetchFailed, secrets.SecretError) as error:
-        return _failed(session, source_id, name, now, plain(error))
+    except secrets.SecretError as error:
+        return _failed(session, source_id, name, now, error.message)
     except Exception:
         log.exception("CalDAV sync of source %s failed", source_id)
         return _failed(session, source_id, name, now, BROKEN)
-    return sync_result(source_id, name, outcome, result)
+    return sync_result(source_id, name, "not_modified" if reading.unchanged else "ok", reading)
 
 
-def _read(
-    session: Session,
-    source: Source,
-    calendar: CaldavCalendar,
-    now: datetime,
-    weeks: int,
-    settings: CaldavSettings,
-) -> tuple[Outcome, bytes]:
-    """The calendar data to read: the kept data when nothing changed, else a fresh read
-    (kept on the source, not committed)."""
+def _adapter(
+    session: Session, source: Source, calendar: CaldavCalendar, settings: CaldavSettings
+) -> CaldavSource:
+    """The adapter that reads the calendar, loaded with what the last sync kept;
+    :class:`SourceFailed` when the account is gone, :class:`secrets.SecretError` when its
+    password cannot be decrypted."""
     account = session.get(CaldavAccount, calendar.account_id)
-    if account is None:
-        raise FetchFailed("connect the CalDAV account again", kind="auth")
-    window = horizon(now, weeks)
-    with open_client(account, settings) as client:
-        state = calendar_state(client, calendar.url)
-        if _unchanged(calendar, state, window) and source.raw is not None:
-            return "not_modified", source.raw
-        wide = Interval(window.start, window.end + SLACK)
-        read = read_window(
-            client, calendar.url, wide.start, wide.end, expand=calendar.expand is not False
-        )
-    source.raw = read.data
-    calendar.ctag, calendar.sync_token = state.ctag, state.sync_token
-    calendar.window_start, calendar.window_end = wide.start, wide.end
-    calendar.expand = not read.expand_refused and calendar.expand is not False
-    return "ok", read.data
-
-
-def _unchanged(calendar: CaldavCalendar, state: CalendarState, window: Interval) -> bool:
-    """True when the markers are those of the last read and its data covers ``window``."""
-    if not state.known or (state.ctag, state.sync_token) != (calendar.ctag, calendar.sync_token):
-        return False
+    owner = session.get(User, source.user_id)
+    if account is None or owner is None:
+        raise SourceFailed(GONE, reconnect=True)
+    password = secrets.decrypt(account.password, account.user_id, settings.keys)
     start, end = calendar.window_start, calendar.window_end
-    return start is not None and end is not None and start <= window.start and window.end <= end
+    return CaldavSource(
+        account.server_url, Credentials(account.username, password), calendar.url, owner.zone,
+        network=settings.network, ctag=calendar.ctag, sync_token=calendar.sync_token,
+        data=source.raw, covered=Interval(start, end) if start and end else None,
+        expand=calendar.expand,
+    )  # fmt: skip
+
+
+def _keep(source: Source, calendar: CaldavCalendar, adapter: CaldavSource) -> None:
+    """Store what the adapter kept after a successful read (not committed)."""
+    source.raw = adapter.data
+    calendar.ctag, calendar.sync_token = adapter.ctag, adapter.sync_token
+    covered = adapter.covered
+    calendar.window_start = covered.start if covered else None
+    calendar.window_end = covered.end if covered else None
+    calendar.expand = adapter.expand
 
 
 def _failed(session: Session, source_id: int, name: str, now: datetime, message: str) -> SyncResult:

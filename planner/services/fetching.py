@@ -3,25 +3,13 @@
 Helpers of :mod:`planner.services.sources`: :func:`ics_source` builds the
 :class:`~integrations.sources.CalendarSource` of an upload or a subscribed link with what
 the last sync kept (body, validators), :func:`keep` stores what a successful read kept.
-:func:`read_calendar` parses bytes in the owner's zone for other kinds (CalDAV); its
-failures are a :class:`SyncError` whose message is plain and safe to show the owner.
 """
 
 from __future__ import annotations
 
-from integrations.ics import IngestResult, UnreadableCalendar, ingest
 from integrations.ics.fetch import AddressPolicy, FetchLimits
-from integrations.ics.source import UploadSource, UrlSource, unreadable
-from planner.core.intervals import Interval
-from planner.store.models import Source, User
-
-
-class SyncError(Exception):
-    """A sync failed; ``message`` is plain and safe to show the owner."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+from integrations.ics.source import UploadSource, UrlSource
+from planner.store.models import Source
 
 
 def ics_source(
@@ -50,11 +38,3 @@ def keep(source: Source, adapter: UploadSource | UrlSource) -> None:
             adapter.etag,
             adapter.last_modified,
         )
-
-
-def read_calendar(data: bytes, owner: User, window: Interval) -> IngestResult:
-    """The calendar's blocks with titles in the owner's zone, or a plain :class:`SyncError`."""
-    try:
-        return ingest(data, start=window.start, end=window.end, zone=owner.zone, with_titles=True)
-    except UnreadableCalendar as error:
-        raise SyncError(unreadable(error)) from None

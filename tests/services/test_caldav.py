@@ -13,9 +13,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from integrations.caldav.source import AUTH, REFUSED
 from integrations.ics import ingest
 from planner.services import caldav_account, couples, invites, secrets, sources
-from planner.services.caldav_sources import AUTH, REFUSED, CaldavSettings
+from planner.services.caldav_sources import CaldavSettings
 from planner.services.errors import Invalid
 from planner.store.models import (
     BusyBlock,
@@ -205,6 +206,39 @@ def test_a_failing_calendar_is_stale_never_free(
     source = session.get(Source, source_id)
     assert source is not None and source.stale_since is not None
     assert stored(session, source_id) == before and before
+
+
+def test_issue_empty_caldav_calendar_syncs(
+    session: Session,
+    radicale: RunningRadicale,  # noqa: F811
+) -> None:
+    """A calendar with nothing in the window used to answer b"" and the sync failed with
+    "file is empty" (the source turned stale); it is simply free time."""
+    empty = radicale.make_calendar("empty", "Empty")
+    lena = person(session, "lena")
+    account_id = connect(session, radicale, lena)
+    (source_id,) = caldav_account.choose(session, lena, account_id, urls=[empty], write_url=None)
+    result = sync(session, source_id)
+    assert (result.outcome, result.blocks) == ("ok", 0), result.message
+    source = session.get(Source, source_id)
+    assert source is not None and source.stale_since is None and source.last_error is None
+    before = len(radicale.requests)
+    assert sync(session, source_id, days=1).outcome == "not_modified"
+    assert radicale.requests[before:] == [("PROPFIND", "/lena/empty/")]
+
+
+def test_a_calendar_emptied_since_the_last_sync_clears_its_busy_time(
+    session: Session,
+    radicale: RunningRadicale,  # noqa: F811
+    work: str,
+) -> None:
+    _, source_id = connected(session, radicale, work)
+    assert sync(session, source_id).blocks and stored(session, source_id)
+    for name in OBJECTS:
+        radicale.delete(f"{work}{name}")
+    result = sync(session, source_id)
+    assert (result.outcome, result.blocks) == ("ok", 0), result.message
+    assert stored(session, source_id) == []
 
 
 def test_choosing_again_removes_calendars_no_longer_chosen(

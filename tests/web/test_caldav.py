@@ -14,10 +14,14 @@ import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from planner.services.caldav_sources import REFUSED
+from integrations.caldav.source import REFUSED
+from planner.store.models import CaldavEvent, Connection, MailMessage, WriteBackIssue
 from planner.web import create_app
 from planner.web.config import Config
+from planner.web.mail_config import MailConfig
 from tests.integrations.caldav.calendars import NOW, OBJECTS
 from tests.integrations.caldav.conftest import (  # noqa: F401 - the fixture
     PASSWORD,
@@ -26,6 +30,9 @@ from tests.integrations.caldav.conftest import (  # noqa: F401 - the fixture
     radicale,
 )
 from tests.web.conftest import sign_up
+from tests.web.test_mail_links import SECRET as INBOUND
+from tests.web.test_mail_links import links, mail_rows, post_reply, reply_to
+from tests.web.test_proposals import make_pair, plan
 from tests.web.test_sources import Clock
 
 KEY = Fernet.generate_key().decode()
@@ -128,3 +135,58 @@ def test_another_partners_account_is_not_found(
     assert other.post(f"/sources/caldav/{account_id}/disconnect").status_code == 404
     assert browser.post(f"/sources/caldav/{account_id}/disconnect").status_code == 303
     assert browser.get(location).status_code == 404
+
+
+# --- write-back when a proposal is accepted from the invite mail ----------------------------
+
+
+@pytest.fixture
+def mail_app(config: Config) -> Iterator[Flask]:
+    """The CalDAV app that also takes iTIP replies from an inbound-mail service."""
+    found = replace(
+        config, secret_keys=(KEY,), fetch_allow=(ip_network("127.0.0.1/32"),),
+        mail=MailConfig(inbound_secret=INBOUND),
+    )  # fmt: skip
+    app = create_app(found)
+    yield app
+    app.extensions["planner.engine"].dispose()
+
+
+def written(session: Session, radicale: RunningRadicale, proposal_id: int) -> bytes:  # noqa: F811
+    """The event the confirmed connection of ``proposal_id`` left in Radicale."""
+    query = select(Connection).where(Connection.proposal_id == proposal_id)
+    conn = session.scalars(query.execution_options(populate_existing=True)).one()
+    row = session.scalars(select(CaldavEvent).where(CaldavEvent.connection_uid == conn.uid)).one()
+    session.commit()
+    status, body = radicale.get(row.url)
+    assert status == 200 and f"UID:{conn.uid}".encode() in body
+    return body
+
+
+def test_accepting_through_mail_writes_the_connection_to_radicale(
+    mail_app: Flask,
+    session: Session,
+    radicale: RunningRadicale,  # noqa: F811
+    work: str,
+) -> None:
+    pair = make_pair(mail_app, session)
+    location = connect(pair.lena, radicale.url).headers["Location"]
+    assert pair.lena.post(location, data={"write_url": work}).status_code == 303
+    plan(pair, session)
+    first, second = mail_rows(session, pair.lena_id, "proposed")[:2]
+    client = mail_app.test_client()  # no session: the link and the secret are enough
+
+    def sam_replies(row: MailMessage) -> str:
+        sam_row = next(m for m in mail_rows(session, pair.sam_id) if m.uid == row.uid)
+        response = post_reply(client, reply_to(sam_row, "sam@example.com", "ACCEPTED"))
+        assert response.status_code == 200, response.text
+        return str(response.json["state"])
+
+    assert sam_replies(first) == "accepted"  # Sam by iTIP, then Lena's Accept link confirms
+    assert "Confirmed" in client.post(links(mail_app, session, first)["accept"]).text
+    assert first.proposal_id is not None and written(session, radicale, first.proposal_id)
+
+    assert "Accepted" in client.post(links(mail_app, session, second)["accept"]).text
+    assert sam_replies(second) == "confirmed"  # Lena's link first, then Sam's reply confirms
+    assert second.proposal_id is not None and written(session, radicale, second.proposal_id)
+    assert session.scalars(select(WriteBackIssue)).all() == []
