@@ -12,6 +12,7 @@ the outbox, which the demo shows as a page.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -60,7 +61,7 @@ def _links(row: MailMessage, settings: MailSettings) -> tuple[str | None, str | 
         return None, None
     found = []
     for action in ACTIONS:
-        ticket = Ticket(row.proposal_id, row.user_id, action)
+        ticket = Ticket(row.proposal_id, row.user_id, action, row.uid)
         token = make_token(settings.secret, ticket, issued=row.created_at)
         found.append(f"{settings.base_url}/mail/{action}/{token}")
     return found[0], found[1]
@@ -140,10 +141,16 @@ def _claim(session: Session, row_id: int, now: datetime) -> bool:
 
 
 def deliver(
-    session: Session, settings: MailSettings, *, now: datetime, limit: int = 50
+    session: Session,
+    settings: MailSettings,
+    *,
+    now: datetime,
+    limit: int = 50,
+    keep_going: Callable[[], bool] | None = None,
 ) -> Delivery:
     """Send up to ``limit`` due mails; each is sent by one worker only and its outcome
-    recorded. Nothing happens without SMTP settings. Commits."""
+    recorded; ``keep_going`` is asked before each (False: stop, say at process exit).
+    Nothing happens without SMTP settings. Commits."""
     if settings.smtp is None:
         return Delivery()
     query = select(MailMessage.id).where(_due(now))  # type: ignore[arg-type]
@@ -151,6 +158,8 @@ def deliver(
     session.commit()
     counts = {"sent": 0, "retrying": 0, "failed": 0}
     for row_id in ids:
+        if keep_going is not None and not keep_going():
+            break
         if _claim(session, row_id, now):
             counts[_send_one(session, row_id, settings, settings.smtp, now)] += 1
     return Delivery(**counts)
@@ -159,10 +168,19 @@ def deliver(
 def _send_one(
     session: Session, row_id: int, settings: MailSettings, smtp: SmtpSettings, now: datetime
 ) -> str:
-    """Send one claimed row and record what happened: sent, retrying or failed."""
+    """Send one claimed row and record what happened: sent, retrying or failed. A row that
+    cannot be built (say, an address that is no longer valid) is failed, not retried."""
     row = session.get(MailMessage, row_id, populate_existing=True)
     assert row is not None
-    data = materialise(session, row, settings)
+    try:
+        data = materialise(session, row, settings)
+    except Exception as error:  # recorded and logged; the other rows go on
+        session.rollback()
+        log.exception("mail %s to partner %s could not be built", row.message_id, row.user_id)
+        row.state, row.next_attempt_at = "failed", None
+        row.last_error = f"the message could not be built: {type(error).__name__}: {error}"[:500]
+        session.commit()
+        return "failed"
     session.commit()
     row.attempts += 1
     try:

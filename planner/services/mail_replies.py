@@ -4,7 +4,9 @@ and posted here by an inbound-mail service, applied to the proposal it answers.
 The UID is looked up among the invites this service mailed; the attendee must be one of the
 partners it was mailed to and still in the couple; the SEQUENCE must be the latest one
 mailed to them (an answer to an older version of the invite is refused: the newer invite
-needs its own answer). ACCEPTED accepts, DECLINED declines, TENTATIVE changes nothing.
+needs its own answer). The proposal is the one the invite stands for now, found by its UID
+(:func:`~planner.services.outbox.proposal_of`), so planning again does not break replies.
+ACCEPTED accepts, DECLINED declines, TENTATIVE changes nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from planner.services import invites, planning
 from planner.services.caldav_sources import CaldavSettings
 from planner.services.errors import Conflict, Forbidden, Invalid, NotFound
 from planner.services.google_sources import GoogleSettings
-from planner.store.models import MailMessage, Proposal, User
+from planner.services.outbox import proposal_of
+from planner.store.models import MailMessage, User
 
 
 @dataclass(frozen=True)
@@ -78,14 +81,13 @@ def apply_reply(
     :class:`Conflict` (an older SEQUENCE, or nothing left to answer)."""
     reply = read_reply(data)
     latest = _latest(session, reply)
-    if latest.method == "CANCEL" or latest.proposal_id is None:
+    prop = proposal_of(session, latest)
+    if prop is None:
         raise Conflict("This invite was withdrawn or cancelled; there is nothing to answer.")
-    user_id, proposal_id = latest.user_id, latest.proposal_id
+    user_id, proposal_id, state = latest.user_id, prop.id, str(prop.state)
     if reply.partstat == "ACCEPTED":
         state = invites.accept(session, user_id, proposal_id, now=now, google=google, caldav=caldav)
         return ReplyOutcome(reply.uid, reply.attendee, reply.partstat, state, f"Now {state}.")
-    prop = session.get(Proposal, proposal_id)
-    state = prop.state if prop is not None else "gone"
     if reply.partstat == "TENTATIVE" or state == "declined":
         session.rollback()
         return ReplyOutcome(reply.uid, reply.attendee, reply.partstat, state, "Nothing changed.")

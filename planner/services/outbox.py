@@ -10,10 +10,13 @@ happens afterwards (:mod:`planner.services.mail`) and never undoes the change.
 
 SEQUENCE rises with every mail about one UID (RFC 5546 §2.1.4): the first mail carries the
 connection's SEQUENCE (0 for a proposal), each later one the larger of the connection's and
-the last mailed + 1. A proposal's UID is the one its connection will get
+the highest mailed about that UID + 1. A proposal's UID is the one its connection will get
 (:func:`~planner.services.schedule.planned_uid`), so confirming updates the tentative event
-in place. The dedupe key (``message_id``) is derived from UID, SEQUENCE and recipient, and is
-unique: the same change is never queued twice, whoever calls this and how often.
+in place. The connection then takes the SEQUENCE that was mailed (and the feed is rendered
+again), so the mail, the .ics download, the feed and the calendar write-back all publish one
+UID with one SEQUENCE; a calendar that took the mailed invite never sees the others as older.
+The dedupe key (``message_id``) is derived from UID, SEQUENCE and recipient, and is unique:
+the same change is never queued twice, whoever calls this and how often.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from planner.services.feed import refresh_feed
 from planner.services.schedule import OPEN, partners, planned_uid
 from planner.store.models import Connection, MailMessage, Proposal, User
 
@@ -59,16 +63,44 @@ def queue_changes(
         return 0
     wanted = _wanted(session, couple_id, now)
     mailed = _last_mailed(session, couple_id, now, set(wanted))
+    top = _highest(mailed)  # one change gets one SEQUENCE, the same for both partners
+    published = dict(top)
     queued = 0
     for person in people:
         uids = set(wanted) | {uid for uid, user_id in mailed if user_id == person.id}
         for uid in sorted(uids):
-            row = _change(wanted.get(uid), mailed.get((uid, person.id)), person, now)
+            row = _change(wanted.get(uid), mailed.get((uid, person.id)), top.get(uid), person, now)
             if row is not None and _insert(session, row, couple_id, now):
+                published[uid] = max(published.get(uid, 0), row.sequence)
                 queued += 1
     if queued:
         session.info[QUEUED] = True
+    if _catch_up(session, wanted, published, now):
+        refresh_feed(session, couple_id, now=now)
     return queued
+
+
+def _highest(mailed: dict[tuple[str, int], MailMessage]) -> dict[str, int]:
+    """The highest SEQUENCE mailed about each UID, to either partner."""
+    top: dict[str, int] = {}
+    for (uid, _), row in mailed.items():
+        top[uid] = max(top.get(uid, 0), row.sequence)
+    return top
+
+
+def _catch_up(
+    session: Session, wanted: dict[str, Wanted], top: dict[str, int], now: datetime
+) -> bool:
+    """Raise each connection's SEQUENCE to the highest mailed about its UID (a confirmation
+    mails the tentative invite's SEQUENCE + 1); True when one was raised."""
+    raised = False
+    for uid, want in wanted.items():
+        conn = session.get(Connection, want.connection_id) if want.connection_id else None
+        if conn is not None and conn.sequence < top.get(uid, -1):
+            conn.sequence, conn.updated_at, raised = top[uid], now, True
+    if raised:
+        session.flush()
+    return raised
 
 
 def _wanted(session: Session, couple_id: int, now: datetime) -> dict[str, Wanted]:
@@ -104,22 +136,28 @@ def _last_mailed(
 
 
 def _change(
-    want: Wanted | None, last: MailMessage | None, person: User, now: datetime
+    want: Wanted | None,
+    last: MailMessage | None,
+    top: int | None,
+    person: User,
+    now: datetime,
 ) -> MailMessage | None:
-    """The mail that takes the partner from ``last`` to ``want``, or None when none is due."""
+    """The mail that takes the partner from ``last`` to ``want``, or None when none is due;
+    ``top`` is the highest SEQUENCE mailed about the UID to anyone (one counter per UID)."""
     cancelled = last is None or last.method == "CANCEL"
+    base = want.base if want is not None else 0
+    sequence = base if top is None else max(base, top + 1)
     if want is None:  # a proposal that is no longer open: take it out of the calendar
         if last is None or cancelled or last.end <= now:
             return None
         gone = Wanted(last.uid, "CANCELLED", last.ritual, last.start, last.end, 0,
                       proposal_id=last.proposal_id, connection_id=last.connection_id)  # fmt: skip
-        return _row(gone, "withdrawn", last.sequence + 1, person)
+        return _row(gone, "withdrawn", sequence, person)
     if last is None:
         if want.status == "CANCELLED":
             return None  # never in their calendar: nothing to take out
-        return _row(want, "proposed" if want.status == "TENTATIVE" else "confirmed", want.base,
+        return _row(want, "proposed" if want.status == "TENTATIVE" else "confirmed", sequence,
                     person)  # fmt: skip
-    sequence = max(want.base, last.sequence + 1)
     if want.status == "CANCELLED":
         return None if cancelled else _row(want, "cancelled", sequence, person)
     same = (last.event_status, last.start, last.end) == (want.status, want.start, want.end)
@@ -177,3 +215,31 @@ def attendees(session: Session, row: MailMessage) -> list[User]:
     """Everyone mailed about the row's event (both partners), oldest account first."""
     ids = select(MailMessage.user_id).where(MailMessage.uid == row.uid).distinct()
     return list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)))
+
+
+def latest_mail(session: Session, uid: str, user_id: int) -> MailMessage | None:
+    """The last mail about ``uid`` to the partner (highest SEQUENCE): what their calendar
+    holds of that event now."""
+    query = select(MailMessage).where(MailMessage.uid == uid, MailMessage.user_id == user_id)
+    order = (MailMessage.sequence.desc(), MailMessage.id.desc())
+    return session.scalars(query.order_by(*order).limit(1)).first()
+
+
+def proposal_of(session: Session, row: MailMessage) -> Proposal | None:
+    """The proposal the invite in ``row`` stands for now, or None when it was withdrawn or
+    cancelled. Found by UID, not by the row's proposal id: planning again replaces untouched
+    proposals with new rows (new ids, and on SQLite maybe old ids for other times), while
+    the same time keeps its UID and so its invite."""
+    if row.method == "CANCEL" or row.couple_id is None:
+        return None
+    if row.event_status == "TENTATIVE":
+        query = select(Proposal).where(
+            Proposal.couple_id == row.couple_id, Proposal.ritual == row.ritual,
+            Proposal.start == row.start, Proposal.state.in_(OPEN),
+        )  # fmt: skip
+        found = list(session.scalars(query.order_by(Proposal.id)))
+        return next((p for p in found if planned_uid(session, p) == row.uid), None)
+    conn = session.scalar(select(Connection).where(Connection.uid == row.uid))
+    if conn is None or conn.proposal_id is None:
+        return None
+    return session.get(Proposal, conn.proposal_id)

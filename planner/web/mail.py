@@ -4,14 +4,20 @@ outbox), and delivery after each request that queued mail.
 A link's GET only shows what it would do, because mail scanners fetch links; the button
 POSTs. Links work without a session: the signed token says who and what. Delivery runs in a
 background thread per process (:class:`Courier`), after any request that queued mail and at
-most once a minute otherwise, so failed mail is retried without holding up a response.
+most once a minute otherwise, so failed mail is retried without holding up a response. With
+several worker processes (gunicorn) each has its own courier; rows are claimed before they
+are sent, so no two send the same mail. When the process exits, the courier starts nothing
+new and waits a bounded time for a send in progress (:data:`STOP_SECONDS`), so a mail is
+not cut off between the server's acceptance and its record.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
+import weakref
 from datetime import datetime
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -38,6 +44,7 @@ bp = Blueprint("mail", __name__)
 NAV: list[tuple[str, str]] = [("mail.outbox", "Mail")]
 COURIER = "planner.courier"
 SWEEP_SECONDS = 60.0
+STOP_SECONDS = 10.0
 OUTCOME = {
     "accepted": "Accepted. When your partner accepts too, it becomes protected connection time.",
     "confirmed": "Confirmed: you have both accepted. It is in your feed and your calendars.",
@@ -64,7 +71,7 @@ def mail_clock(moment: datetime, zone: str) -> str:
 def confirm_page(action: str, token: str) -> ResponseReturnValue:
     """What the link would do, with a button; nothing changes yet."""
     ticket = read_token(current_config().secret_key, action, token, now=now())
-    view = preview(db(), ticket)
+    view = preview(db(), ticket, now=now())
     db().rollback()
     return render_template("mail/respond.html", view=view, when=when)
 
@@ -73,7 +80,7 @@ def confirm_page(action: str, token: str) -> ResponseReturnValue:
 def apply(action: str, token: str) -> ResponseReturnValue:
     """Accept or decline as the link says; doing it twice changes nothing more."""
     ticket = read_token(current_config().secret_key, action, token, now=now())
-    view = preview(db(), ticket)
+    view = preview(db(), ticket, now=now())
     state = respond(db(), ticket, now=now(), google=current_google(), caldav=current_caldav())
     message = OUTCOME.get(state, state)
     return render_template("mail/responded.html", view=view, message=message, when=when)
@@ -155,13 +162,17 @@ class Courier:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._again = False
+        self._stopped = False
         self._last = float("-inf")
+        _COURIERS.add(self)
 
     def nudge(self, queued: bool) -> None:
         """Deliver soon: now when mail was queued, else when the last sweep is a minute old."""
         if self._settings.smtp is None:
             return
         with self._lock:
+            if self._stopped:
+                return
             if not queued and time.monotonic() - self._last < SWEEP_SECONDS:
                 return
             self._last, self._again = time.monotonic(), True
@@ -175,18 +186,41 @@ class Courier:
         if thread is not None:
             thread.join(timeout)
 
+    def stop(self, timeout: float = STOP_SECONDS) -> bool:
+        """Start no new delivery run and wait up to ``timeout`` seconds for the current one;
+        True when none is left running."""
+        with self._lock:
+            self._stopped, self._again = True, False
+        self.wait(timeout)
+        thread = self._thread
+        return thread is None or not thread.is_alive()
+
+    def _running(self) -> bool:
+        return not self._stopped
+
     def _run(self) -> None:
         while True:
             with self._lock:
-                if not self._again:
+                if not self._again or self._stopped:
                     self._thread = None
                     return
                 self._again = False
             try:
                 with self._app.app_context(), sessions()() as session:
-                    deliver(session, self._settings, now=now())
+                    deliver(session, self._settings, now=now(), keep_going=self._running)
             except Exception:  # logged; the rows stay due and the next run tries again
                 log.exception("delivering mail failed")
+
+
+_COURIERS: weakref.WeakSet[Courier] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_couriers() -> None:
+    """At exit, let each courier finish the mail it is sending (bounded), start no more."""
+    for courier in list(_COURIERS):
+        if not courier.stop():
+            log.warning("mail delivery was still running at exit; claimed mail is retried later")
 
 
 def _after_request(response: Response) -> Response:

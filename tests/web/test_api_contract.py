@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
 import planner.web.api.account
+import planner.web.api.caldav
 import planner.web.api.calendars
 import planner.web.api.couple
 import planner.web.api.feed

@@ -140,6 +140,7 @@ def register(app: Any) -> None:
     """Register the API (CSRF is checked per request in :func:`_authenticate`)."""
     from planner.web.api import (  # noqa: F401 - the modules declare operations
         account,
+        caldav,
         calendars,
         couple,
         feed,
