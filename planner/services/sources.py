@@ -12,9 +12,10 @@ Titles are stored for the owner only; a partner gets merged busy intervals and n
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -196,9 +197,13 @@ def _sync(
     if source is None:
         raise NotFound("There is no such calendar.")
     if source.kind == "google":
-        return _sync_google(session, source_id, now, weeks, google)
+        from planner.services.google_sources import sync_google_source
+
+        return _sync_account(session, source, now, weeks, google, "Google", sync_google_source)
     if source.kind == "caldav":
-        return _sync_caldav(session, source_id, now, weeks, caldav)
+        from planner.services.caldav_sources import sync_caldav_source
+
+        return _sync_account(session, source, now, weeks, caldav, "CalDAV", sync_caldav_source)
     name, window = source.name, horizon(now, weeks)
     try:
         owner = _user(session, source.user_id)
@@ -215,32 +220,20 @@ def _sync(
     return sync_result(source_id, name, "not_modified" if reading.unchanged else "ok", reading)
 
 
-def _sync_google(
-    session: Session, source_id: int, now: datetime, weeks: int, google: GoogleSettings | None
+def _sync_account(
+    session: Session,
+    source: Source,
+    now: datetime,
+    weeks: int,
+    settings: Any,
+    label: str,
+    sync: Callable[..., SyncResult],
 ) -> SyncResult:
-    """A Google source's sync; without settings it fails plainly (and stays stale)."""
-    from planner.services import google_sources
-
-    if google is None:
-        name = session.get(Source, source_id).name  # type: ignore[union-attr]
-        return _failed(session, source_id, name, now, "Google is not configured here.")
-    return google_sources.sync_google_source(
-        session, source_id, now=now, horizon_weeks=weeks, settings=google
-    )
-
-
-def _sync_caldav(
-    session: Session, source_id: int, now: datetime, weeks: int, caldav: CaldavSettings | None
-) -> SyncResult:
-    """A CalDAV source's sync; without settings it fails plainly (and stays stale)."""
-    from planner.services import caldav_sources
-
-    if caldav is None:
-        name = session.get(Source, source_id).name  # type: ignore[union-attr]
-        return _failed(session, source_id, name, now, "CalDAV is not configured here.")
-    return caldav_sources.sync_caldav_source(
-        session, source_id, now=now, horizon_weeks=weeks, settings=caldav
-    )
+    """A Google or CalDAV source's sync with its ``settings``; without them it fails plainly
+    (and stays stale)."""
+    if settings is None:
+        return _failed(session, source.id, source.name, now, f"{label} is not configured here.")
+    return sync(session, source.id, now=now, horizon_weeks=weeks, settings=settings)
 
 
 def _store(session: Session, source: Source, reading: Reading, now: datetime) -> None:

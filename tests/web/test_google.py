@@ -29,7 +29,7 @@ from planner.web.db import sessions
 from tests.integrations.google.conftest import google_emulator  # noqa: F401
 from tests.integrations.google.test_client_support import consent
 from tests.web.conftest import sign_up
-from tests.web.test_proposals import confirm, make_pair, plan, post
+from tests.web.test_proposals import Pair, confirm, make_pair, plan, post
 
 NOW = datetime.now(UTC)
 KEY = Fernet.generate_key().decode()
@@ -89,6 +89,15 @@ def callback(client: FlaskClient, config: Config, params: dict[str, str]) -> str
 def connect(client: FlaskClient, config: Config, **form: str) -> str:
     return callback(client, config, consent(start(client, **form), user=LENA,
                                             redirect_uri=config.google_redirect_uri))  # fmt: skip
+
+
+def with_google(app: Flask, config: Config, session: Session, **form: str) -> Pair:
+    """Lena and Sam as a couple, Lena with her main Google calendar connected (``form``:
+    the connect options)."""
+    pair = make_pair(app, session)
+    connect(pair.lena, config, **form)
+    pair.lena.post("/sources/google/calendars", data={"calendar": [LENA]})
+    return pair
 
 
 def query(url: str) -> dict[str, str]:
@@ -296,9 +305,7 @@ def test_without_a_google_client_the_routes_are_absent(client: FlaskClient) -> N
 def test_a_confirmed_connection_is_written_to_google_and_removed_on_cancel(
     google_app: Flask, config: Config, emulator: RunningEmulator, session: Session
 ) -> None:
-    pair = make_pair(google_app, session)
-    connect(pair.lena, config, write_back="on")
-    pair.lena.post("/sources/google/calendars", data={"calendar": [LENA]})
+    pair = with_google(google_app, config, session, write_back="on")
     conn = confirm(pair, session, plan(pair, session)[0].id)
     event = emulator.admin.event(LENA, event_id_for(conn.uid))
     assert event is not None and event["status"] == "confirmed"
@@ -334,9 +341,7 @@ def test_the_api_after_connecting_in_the_browser(
 def test_issue_written_back_connection_does_not_clash_with_itself(
     google_app: Flask, config: Config, emulator: RunningEmulator, session: Session
 ) -> None:
-    pair = make_pair(google_app, session)
-    connect(pair.lena, config, write_back="on")
-    pair.lena.post("/sources/google/calendars", data={"calendar": [LENA]})
+    pair = with_google(google_app, config, session, write_back="on")
     conn = confirm(pair, session, plan(pair, session)[0].id)
     assert emulator.admin.event(LENA, event_id_for(conn.uid)) is not None
     pair.lena.post("/calendars/sync")
@@ -348,9 +353,7 @@ def test_issue_written_back_connection_does_not_clash_with_itself(
 def test_write_back_notes_are_shown_and_dismissed(
     google_app: Flask, config: Config, emulator: RunningEmulator, session: Session
 ) -> None:
-    pair = make_pair(google_app, session)
-    connect(pair.lena, config, write_back="on")
-    pair.lena.post("/sources/google/calendars", data={"calendar": [LENA]})
+    pair = with_google(google_app, config, session, write_back="on")
     emulator.admin.fail(500, path="/calendar/v3/calendars/*/events", method="POST", times=5)
     conn = confirm(pair, session, plan(pair, session)[0].id)
     session.refresh(conn)
@@ -365,9 +368,7 @@ def test_write_back_notes_are_shown_and_dismissed(
 def test_issue_privacy_mode_connection_does_not_clash_with_its_written_back_copy(
     google_app: Flask, config: Config, emulator: RunningEmulator, session: Session
 ) -> None:
-    pair = make_pair(google_app, session)
-    connect(pair.lena, config, privacy="on", write_back="on")
-    pair.lena.post("/sources/google/calendars", data={"calendar": [LENA]})
+    pair = with_google(google_app, config, session, privacy="on", write_back="on")
     conn = confirm(pair, session, plan(pair, session)[0].id)
     assert emulator.admin.event(LENA, event_id_for(conn.uid)) is not None
     pair.lena.post("/calendars/sync")
