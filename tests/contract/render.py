@@ -9,26 +9,11 @@ from typing import Any
 
 from integrations.memory import MemoryEvent
 from tests.contract.canon import ZONE, Event, Moment, Move
+from tests.zones import BERLIN_VTIMEZONE
 
 UID_DOMAIN = "contract.test"
 
-VTIMEZONE = """BEGIN:VTIMEZONE
-TZID:Europe/Berlin
-BEGIN:DAYLIGHT
-TZOFFSETFROM:+0100
-TZOFFSETTO:+0200
-TZNAME:CEST
-DTSTART:19700329T020000
-RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU
-END:DAYLIGHT
-BEGIN:STANDARD
-TZOFFSETFROM:+0200
-TZOFFSETTO:+0100
-TZNAME:CET
-DTSTART:19701025T030000
-RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
-END:STANDARD
-END:VTIMEZONE""".splitlines()
+VTIMEZONE = BERLIN_VTIMEZONE.splitlines()
 
 
 # --- iCalendar -------------------------------------------------------------------------------
