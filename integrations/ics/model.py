@@ -1,11 +1,15 @@
-"""The value types of iCalendar ingestion: limits, results and the one exception."""
+"""The value types of iCalendar ingestion: limits, results and the one exception. Busy blocks
+and skipped events are the types of the source interface (:mod:`integrations.sources`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
+from integrations.sources import Block as BusyBlock
+from integrations.sources import Skipped
 from planner.core.intervals import Interval
+
+__all__ = ["BusyBlock", "IngestResult", "Limits", "Skipped", "UnreadableCalendar"]
 
 MEGABYTE = 1024 * 1024
 
@@ -23,23 +27,6 @@ class Limits:
     max_occurrences: int = 100_000
     cpu_seconds: float = 5.0
     series_cpu_seconds: float = 1.0
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """An event (or part of one) that was left out, and why, in plain words."""
-
-    uid: str | None
-    reason: str
-
-
-@dataclass(frozen=True)
-class BusyBlock:
-    """One busy occurrence with its title; owner-only detail."""
-
-    start: datetime
-    end: datetime
-    title: str | None
 
 
 @dataclass

@@ -26,9 +26,7 @@ from integrations.ics.ingest import ingest
 from integrations.ics.model import IngestResult, Limits, UnreadableCalendar
 from integrations.sources import (
     BROKEN,
-    Block,
     Reading,
-    Skipped,
     SourceFailed,
     sentence,
     sorted_blocks,
@@ -67,11 +65,10 @@ def read_ics(
 
 def reading_of(result: IngestResult, window: Interval, *, unchanged: bool = False) -> Reading:
     """An ingestion result (read ``with_titles``) as a :class:`Reading` of ``window``."""
-    blocks = (Block(b.start, b.end, b.title) for b in result.blocks or [])
     return Reading(
         window=window,
-        blocks=sorted_blocks(blocks),
-        skipped=tuple(Skipped(s.uid, s.reason) for s in result.skipped),
+        blocks=sorted_blocks(result.blocks or []),
+        skipped=tuple(result.skipped),
         warnings=tuple(result.warnings),
         unchanged=unchanged,
     )
