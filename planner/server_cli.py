@@ -60,10 +60,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
         _prepare_demo(config)
         config = _demo_google(config)
     app = create_app(config)
+    _start_engine(app, config)
     print(f"Connection Planner is running on http://{args.host}:{args.port}/  (Ctrl+C stops it)")
     sys.stdout.flush()
     app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
     return 0
+
+
+def _start_engine(app: Any, config: Config) -> None:
+    """Run the engine's jobs in this process on the embedded queue; with a Redis queue the
+    web process only enqueues and ``planner worker`` processes run them."""
+    from planner.engine.queue import describe
+    from planner.engine.worker import JOBS, start_embedded
+
+    jobs = app.extensions[JOBS]
+    if config.queue_url:
+        print(f"Jobs go to the {describe(jobs.huey)}; run 'planner worker' to carry them out.")
+        return
+    start_embedded(jobs, config)
+    jobs.tick()
+    print(f"Background engine running in-process on the {describe(jobs.huey)}.")
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run the engine's jobs (sync, planning, mail, write-back) until SIGINT or SIGTERM."""
+    from planner.engine.worker import run_worker
+    from planner.web import create_app
+
+    config = _config()
+    return run_worker(create_app(config), workers=args.workers)
 
 
 def _demo_google(config: Config) -> Config:
@@ -182,6 +207,14 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
         "--demo", action="store_true", help="migrate and load the demo couple before serving"
     )
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser(
+        "worker", help="run background jobs: sync, weekly planning, mail, write-back"
+    )
+    worker.add_argument(
+        "--workers", type=int, default=None, help="worker threads (PLANNER_WORKERS, 2)"
+    )
+    worker.set_defaults(func=cmd_worker)
 
     emulator = sub.add_parser("google-emulator", help="serve the Google Calendar emulator")
     emulator.add_argument("--port", type=int, required=True, help="port (0 picks a free one)")

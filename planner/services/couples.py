@@ -17,13 +17,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from planner.core.windows import WindowSpecError, format_windows, parse_windows
-from planner.services import caldav_writeback, writeback
 from planner.services.accounts import check_zone
 from planner.services.caldav_sources import CaldavSettings
 from planner.services.errors import Conflict, Invalid, NotFound
 from planner.services.feed import refresh_feed
 from planner.services.google_sources import GoogleSettings
 from planner.services.outbox import queue_changes
+from planner.services.write_back_tasks import request_write_back
 from planner.store.models import Connection, Couple, Invite, Proposal, User
 from planner.store.tokens import hash_token, new_token
 
@@ -219,10 +219,9 @@ def leave(
     session.flush()
     refresh_feed(session, couple_id, now=now)
     queue_changes(session, couple_id, now=now, recipients=people)
+    if google is not None or caldav is not None:
+        request_write_back(session, cancelled, [u.id for u in people], now=now)
     session.commit()
-    ids = [u.id for u in people]
-    writeback.write_back(session, cancelled, ids, settings=google, now=now)
-    caldav_writeback.write_back(session, cancelled, ids, settings=caldav, now=now)
 
 
 def update_settings(session: Session, user_id: int, *, zone: str, windows: str) -> None:

@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from integrations.ics.invites import Person, invite_calendar
-from planner.services import caldav_writeback, writeback
 from planner.services.caldav_sources import CaldavSettings
 from planner.services.errors import Conflict, NotFound
 from planner.services.feed import connection_invite, refresh_feed
@@ -32,6 +31,7 @@ from planner.services.schedule import (
     planned_uid,
     slot_of,
 )
+from planner.services.write_back_tasks import request_write_back
 from planner.store.connections import confirm_connection, info
 from planner.store.errors import SlotTaken
 from planner.store.models import Connection, Proposal, ProposalAcceptance
@@ -51,9 +51,9 @@ def accept(
 ) -> str:
     """Record the user's yes; with both partners' yes, confirm. Returns the proposal's state.
 
-    Once confirmed, the connection is written back to Google and CalDAV for partners who
-    asked (with ``google`` / ``caldav``; a failure there is recorded, never undoes the
-    confirmation).
+    Once confirmed, the connection is queued for write-back to Google and CalDAV for
+    partners who asked (with ``google`` / ``caldav``; an engine job writes it after the
+    commit, and a failure there is recorded, never undoes the confirmation).
     Accepting twice changes nothing. :class:`Conflict` when the time was just taken or the
     proposal is no longer open; :class:`NotFound` for anyone outside the couple.
     """
@@ -77,9 +77,9 @@ def accept(
     prop.state = "confirmed"
     refresh_feed(session, prop.couple_id, now=now)
     queue_changes(session, prop.couple_id, now=now)
-    session.commit()
     which = Connection.proposal_id == prop.id
     _write_back(session, prop.couple_id, which, google, now, caldav)
+    session.commit()
     return "confirmed"
 
 
@@ -91,14 +91,13 @@ def _write_back(
     now: datetime,
     caldav: CaldavSettings | None = None,
 ) -> None:
-    """Write the connections matching ``which`` to the partners' Google and CalDAV
-    calendars."""
+    """Queue the write-back of the connections matching ``which`` to the partners' Google
+    and CalDAV calendars (an engine job does it once the caller commits)."""
     if google is None and caldav is None:
         return
     ids = list(session.scalars(select(Connection.id).where(which)))
     people = [p.id for p in partners(session, couple_id)]
-    writeback.write_back(session, ids, people, settings=google, now=now)
-    caldav_writeback.write_back(session, ids, people, settings=caldav, now=now)
+    request_write_back(session, ids, people, now=now)
 
 
 def _state_word(prop: Proposal, now: datetime) -> str:
@@ -179,8 +178,8 @@ def cancel(
     session.flush()
     refresh_feed(session, conn.couple_id, now=now)
     queue_changes(session, conn.couple_id, now=now)
-    session.commit()
     _write_back(session, conn.couple_id, Connection.id == conn.id, google, now, caldav)
+    session.commit()
 
 
 def _connection(session: Session, user_id: int, connection_id: int) -> Connection:

@@ -30,12 +30,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from planner.services.effects import after_commit
 from planner.services.feed import refresh_feed
 from planner.services.schedule import OPEN, partners, planned_uid
 from planner.store.models import Connection, MailMessage, Proposal, User
-
-QUEUED = "planner.mail_queued"
-"""Set in ``session.info`` when something was queued, so the caller knows to deliver."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +72,7 @@ def queue_changes(
                 published[uid] = max(published.get(uid, 0), row.sequence)
                 queued += 1
     if queued:
-        session.info[QUEUED] = True
+        after_commit(session, "deliver_mail")
     if _catch_up(session, wanted, published, now):
         refresh_feed(session, couple_id, now=now)
     return queued

@@ -83,6 +83,9 @@ class Couple(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    plan_weekday: Mapped[int] = mapped_column(default=6)  # Monday 0 .. Sunday 6
+    plan_minute: Mapped[int] = mapped_column(default=18 * 60)  # minutes after local midnight
+    next_plan_at: Mapped[datetime | None] = mapped_column(index=True)
 
     partners: Mapped[list[User]] = relationship(back_populates="couple")
 
@@ -171,6 +174,8 @@ class Source(Base):
     last_success_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     stale_since: Mapped[datetime | None]
+    next_sync_at: Mapped[datetime | None] = mapped_column(index=True)
+    sync_claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -490,3 +495,20 @@ def _guard_timestamps(mapper: Mapper[Any], cls: type) -> None:
         if isinstance(column.type, UTCDateTime):
             attribute = getattr(cls, column.key)
             event.listen(attribute, "set", _utc_on_assignment, retval=True)
+
+
+class WriteBackTask(Base):
+    """A change of connections still to be written to the partners' Google and CalDAV
+    calendars: written in the transaction of the change, done by an engine job, claimed
+    for a while (``claimed_until``) so a killed worker's task is taken up again."""
+
+    __tablename__ = "write_back_task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_ids: Mapped[str] = mapped_column(Text)  # comma-separated ids
+    user_ids: Mapped[str] = mapped_column(Text)  # comma-separated ids
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    run_after: Mapped[datetime] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_until: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]

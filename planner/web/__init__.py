@@ -39,6 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
     _prepare_sqlite_folder(config)
     _allow_plain_http_oauth(config)
     init_db(app, config.database_url)
+    _init_engine(app, config)
     _init_extensions(app, config)
     register_error_handlers(app)
     _register_blueprints(app)
@@ -84,6 +85,28 @@ def _init_extensions(app: Flask, config: Config) -> None:
     app.extensions["planner.signin_limiter"] = RateLimiter.of(config.signin_limit)
 
 
+def _init_engine(app: Flask, config: Config) -> None:
+    """The engine's jobs on the configured queue; committed changes enqueue their jobs."""
+    from planner.engine import Jobs, Runtime
+    from planner.engine.hooks import attach
+    from planner.engine.queue import make_queue
+    from planner.engine.runtime import utc_now
+    from planner.engine.worker import JOBS
+    from planner.web.clock import KEY as CLOCK
+    from planner.web.db import sessions_of
+
+    factory = sessions_of(app)
+    runtime = Runtime(
+        config,
+        factory,
+        clock=lambda: app.extensions.get(CLOCK, utc_now)(),
+        google_policy=lambda: app.extensions.get("planner.google_policy"),
+    )
+    jobs = Jobs(make_queue(config), runtime)
+    attach(factory, jobs)
+    app.extensions[JOBS] = jobs
+
+
 def _register_blueprints(app: Flask) -> None:
     """Register every blueprint; each module's ``NAV`` adds its links to the top bar."""
     from planner.web import api, auth, caldav, couple, feed, google, mail, pages, proposals, sources
@@ -94,4 +117,3 @@ def _register_blueprints(app: Flask) -> None:
         nav.extend(getattr(module, "NAV", ()))
     app.jinja_env.globals["nav_links"] = lambda: nav
     api.register(app)
-    mail.init_delivery(app, app.extensions["planner.config"])

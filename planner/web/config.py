@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "replace-me"})
 MIN_SECRET_LENGTH = 32
 DEFAULT_DATABASE = "sqlite:///instance/planner.db"
+QUEUE_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class ConfigError(ValueError):
@@ -78,6 +79,11 @@ class Config:
     google_client_secret: str = ""
     google_endpoints: GoogleEndpoints = GOOGLE
     mail: MailConfig = field(default_factory=MailConfig)
+    queue_url: str = ""
+    queue_name: str = "planner"
+    queue_file: str = ""
+    sync_every: int = 900
+    workers: int = 2
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -110,6 +116,11 @@ class Config:
             google_client_secret=env.get("PLANNER_GOOGLE_CLIENT_SECRET", "").strip(),
             google_endpoints=_google_endpoints(env),
             mail=_mail(env),
+            queue_url=env.get("PLANNER_QUEUE_URL", "").strip(),
+            queue_name=env.get("PLANNER_QUEUE_NAME", cls.queue_name).strip() or cls.queue_name,
+            queue_file=env.get("PLANNER_QUEUE_FILE", "").strip(),
+            sync_every=_number(env, "PLANNER_SYNC_EVERY", cls.sync_every, 60, 86_400),
+            workers=_number(env, "PLANNER_WORKERS", cls.workers, 1, 64),
         )
 
     def check(self) -> None:
@@ -119,6 +130,11 @@ class Config:
         except BadLimit as error:
             raise ConfigError(f"PLANNER_SIGNIN_LIMIT: {error}") from None
         self._check_google()
+        if self.queue_url and not self.queue_url.startswith(QUEUE_SCHEMES):
+            raise ConfigError(
+                "PLANNER_QUEUE_URL must be a redis:// or rediss:// URL (or empty for the "
+                f"embedded queue), not {self.queue_url!r}"
+            )
         try:
             self.mail.check()
         except MailConfigError as error:
@@ -153,6 +169,16 @@ class Config:
     def google_redirect_uri(self) -> str:
         """Where Google sends the partner back after consent (register it with Google)."""
         return f"{self.base_url}/sources/google/callback"
+
+    def queue_path(self) -> Path:
+        """The embedded queue's SQLite file: ``PLANNER_QUEUE_FILE``, else beside an SQLite
+        database, else in instance/."""
+        if self.queue_file:
+            return Path(self.queue_file)
+        database = self.sqlite_path()
+        if database is None:
+            return Path("instance") / "queue.db"
+        return database.with_name(f"{database.stem}-queue.db")
 
     def sqlite_path(self) -> Path | None:
         """The file of an SQLite database URL (None for other databases or memory)."""

@@ -20,6 +20,12 @@ def init_db(app: Flask, url: str) -> Engine:
     return engine
 
 
+def sessions_of(app: Flask) -> sessionmaker[Session]:
+    """``app``'s session factory."""
+    factory: sessionmaker[Session] = app.extensions[_KEY]
+    return factory
+
+
 def sessions() -> sessionmaker[Session]:
     """The current app's session factory (for work outside a request, such as the CLI)."""
     factory: sessionmaker[Session] = current_app.extensions[_KEY]

@@ -1,50 +1,39 @@
-"""Invite mail on the web: the Accept/Decline links from the mail, the Mail page (the demo's
-outbox), and delivery after each request that queued mail.
+"""Invite mail on the web: the Accept/Decline links from the mail, and the Mail page (the demo's
+outbox).
 
 A link's GET only shows what it would do, because mail scanners fetch links; the button
-POSTs. Links work without a session: the signed token says who and what. Delivery runs in a
-background thread per process (:class:`Courier`), after any request that queued mail and at
-most once a minute otherwise, so failed mail is retried without holding up a response. With
-several worker processes (gunicorn) each has its own courier; rows are claimed before they
-are sent, so no two send the same mail. When the process exits, the courier starts nothing
-new and waits a bounded time for a send in progress (:data:`STOP_SECONDS`), so a mail is
-not cut off between the server's acceptance and its record.
+POSTs. Links work without a session: the signed token says who and what. Delivery is an
+engine job (:mod:`planner.engine.jobs`), enqueued when a change queued mail and swept every
+minute, so failed mail is retried without holding up a response.
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
-import threading
-import time
-import weakref
 from datetime import datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, render_template
+from flask import Blueprint, Response, abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from planner.services.mail import MailSettings, content_of, deliver, render
+from planner.services.mail import MailSettings, content_of, render
 from planner.services.mail_links import preview, read_token, respond
 from planner.services.mail_text import when
-from planner.services.outbox import QUEUED, outbox_of
+from planner.services.outbox import outbox_of
 from planner.store.models import MailMessage
 from planner.web.clock import now
 from planner.web.config import Config, current_caldav, current_config, current_google
-from planner.web.db import db, sessions
+from planner.web.db import db
 from planner.web.responses import calendar_download
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("mail", __name__)
 NAV: list[tuple[str, str]] = [("mail.outbox", "Mail")]
-COURIER = "planner.courier"
-SWEEP_SECONDS = 60.0
-STOP_SECONDS = 10.0
 OUTCOME = {
     "accepted": "Accepted. When your partner accepts too, it becomes protected connection time.",
     "confirmed": "Confirmed: you have both accepted. It is in your feed and your calendars.",
@@ -149,89 +138,3 @@ def _parsed(row: MailMessage, settings: MailSettings) -> EmailMessage:
     data = row.body or render(db(), row, settings)
     parsed: EmailMessage = message_from_bytes(data, policy=default)
     return parsed
-
-
-# --- delivery -------------------------------------------------------------------------------
-
-
-class Courier:
-    """Delivers due mail in one background thread per process at a time."""
-
-    def __init__(self, app: Flask, settings: MailSettings) -> None:
-        self._app, self._settings = app, settings
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._again = False
-        self._stopped = False
-        self._last = float("-inf")
-        _COURIERS.add(self)
-
-    def nudge(self, queued: bool) -> None:
-        """Deliver soon: now when mail was queued, else when the last sweep is a minute old."""
-        if self._settings.smtp is None:
-            return
-        with self._lock:
-            if self._stopped:
-                return
-            if not queued and time.monotonic() - self._last < SWEEP_SECONDS:
-                return
-            self._last, self._again = time.monotonic(), True
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="planner-mail", daemon=True)
-                self._thread.start()
-
-    def wait(self, timeout: float) -> None:
-        """Wait until the current delivery run (if any) is over (tests use this)."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def stop(self, timeout: float = STOP_SECONDS) -> bool:
-        """Start no new delivery run and wait up to ``timeout`` seconds for the current one;
-        True when none is left running."""
-        with self._lock:
-            self._stopped, self._again = True, False
-        self.wait(timeout)
-        thread = self._thread
-        return thread is None or not thread.is_alive()
-
-    def _running(self) -> bool:
-        return not self._stopped
-
-    def _run(self) -> None:
-        while True:
-            with self._lock:
-                if not self._again or self._stopped:
-                    self._thread = None
-                    return
-                self._again = False
-            try:
-                with self._app.app_context(), sessions()() as session:
-                    deliver(session, self._settings, now=now(), keep_going=self._running)
-            except Exception:  # logged; the rows stay due and the next run tries again
-                log.exception("delivering mail failed")
-
-
-_COURIERS: weakref.WeakSet[Courier] = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_couriers() -> None:
-    """At exit, let each courier finish the mail it is sending (bounded), start no more."""
-    for courier in list(_COURIERS):
-        if not courier.stop():
-            log.warning("mail delivery was still running at exit; claimed mail is retried later")
-
-
-def _after_request(response: Response) -> Response:
-    session = g.get("db")
-    queued = bool(session is not None and session.info.pop(QUEUED, False))
-    courier: Courier = current_app.extensions[COURIER]
-    courier.nudge(queued)
-    return response
-
-
-def init_delivery(app: Flask, config: Config) -> None:
-    """The courier, and the hook that nudges it after each request."""
-    app.extensions[COURIER] = Courier(app, mail_settings(config))
-    app.after_request(_after_request)

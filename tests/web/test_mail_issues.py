@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -12,10 +13,11 @@ from icalendar import Calendar
 from sqlalchemy.orm import Session
 
 from planner.core.intervals import Interval
+from planner.engine import Jobs
+from planner.engine.worker import JOBS
 from planner.store.models import MailMessage
 from planner.web import create_app
 from planner.web.config import Config
-from planner.web.mail import COURIER, Courier
 from planner.web.mail_config import MailConfig
 from tests.mailserver import Inbox
 from tests.web.test_mail_links import (
@@ -180,21 +182,26 @@ def test_issue_mail_feed_and_download_agree_on_one_sequence(
     assert sequence_of(feed_body(session, pair.couple_id), conn.uid) == cancelled
 
 
-def test_a_stopped_courier_sends_nothing_more(
-    config: Config, session: Session, inbox: Inbox, smtp_port: int
+def test_mail_waits_in_the_outbox_until_an_engine_job_sends_it(
+    config: Config, session: Session, inbox: Inbox, smtp_port: int, tmp_path: Path
 ) -> None:
-    """What runs at process exit: no new delivery starts; the mail stays due for the next
-    process (or ``planner mail deliver``)."""
+    """Outside immediate mode a request only enqueues: the mail is sent by the engine's
+    job, once, and a job run again sends nothing more."""
     mail = MailConfig(smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_security="none",
                       sender="planner@example.org")  # fmt: skip
-    app = create_app(replace(config, mail=mail))
+    queued_only = replace(config, mail=mail, testing=False, queue_file=str(tmp_path / "q.db"))
+    app = create_app(queued_only)
     try:
-        courier: Courier = app.extensions[COURIER]
-        assert courier.stop(timeout=5)
         pair = make_pair(app, session)
         plan(pair, session)
-        courier.wait(5)
         queued = mail_rows(session, pair.lena_id)
         assert queued and {m.state for m in queued} == {"pending"} and not inbox.messages
+        jobs: Jobs = app.extensions[JOBS]
+        assert len(jobs.huey) >= 1  # the delivery job waits in the queue
+        sent = jobs.run_mail()
+        assert sent == len(inbox.messages) > 0
+        assert jobs.run_mail() == 0
+        session.expire_all()
+        assert {m.state for m in mail_rows(session, pair.lena_id)} == {"sent"}
     finally:
         app.extensions["planner.engine"].dispose()

@@ -23,7 +23,7 @@ from planner.services.mail import render
 from planner.store.models import MailMessage, ProposalAcceptance, User
 from planner.web import create_app
 from planner.web.config import Config, ConfigError
-from planner.web.mail import COURIER, mail_settings
+from planner.web.mail import mail_settings
 from planner.web.mail_config import MailConfig
 from tests.mailserver import Inbox
 from tests.web.test_proposals import NOW, Pair, make_pair, plan, proposals
@@ -147,7 +147,6 @@ def test_a_request_that_queued_mail_sends_it(
     try:
         pair = make_pair(app, session)
         plan(pair, session)
-        app.extensions[COURIER].wait(20)
         queued = mail_rows(session, pair.lena_id) + mail_rows(session, pair.sam_id)
         assert queued and {m.state for m in queued} == {"sent"}
         assert len(inbox.messages) == len(queued)
