@@ -11,11 +11,12 @@ def make_queue(config: Config, *, immediate: bool | None = None) -> Huey:
     """The Huey for ``config``.
 
     ``PLANNER_QUEUE_URL`` (redis:// or rediss://) selects Redis; otherwise the queue is an
-    SQLite file beside the database (:meth:`Config.queue_path`). In testing mode, unless a
-    queue URL is given or ``immediate`` says otherwise, jobs run at once (Huey's immediate
-    mode), inside the call that enqueues them.
+    SQLite file (:meth:`Config.queue_path`). In testing mode, unless a queue URL or file is
+    given or ``immediate`` says otherwise, jobs run at once (Huey's immediate mode), inside
+    the call that enqueues them.
     """
-    run_now = config.testing and not config.queue_url if immediate is None else immediate
+    chosen = bool(config.queue_url or config.queue_file)
+    run_now = config.testing and not chosen if immediate is None else immediate
     if run_now:
         return MemoryHuey(config.queue_name, immediate=True, utc=True)
     if config.queue_url:

@@ -105,7 +105,7 @@ def release_sync(
 
 
 def due_couples(session: Session, *, now: datetime, limit: int = 200) -> list[int]:
-    """Couples whose weekly planning is due (or was never scheduled)."""
+    """Couples whose weekly planning is due, or that have no planning time yet."""
     query = (
         select(Couple.id)
         .where(or_(Couple.next_plan_at.is_(None), Couple.next_plan_at <= now))
@@ -120,7 +120,8 @@ def due_couples(session: Session, *, now: datetime, limit: int = 200) -> list[in
 def plan_due_couple(session: Session, couple_id: int, *, now: datetime, weeks: int) -> bool:
     """Plan the couple when its time has come, and set the next time; True when planned.
 
-    A couple that is not complete yet is only given its next time. Commits.
+    A couple seen for the first time (it planned when it paired) or not complete yet is
+    only given its next time. Commits.
     """
     couple = session.get(Couple, couple_id, populate_existing=True)
     if couple is None or (couple.next_plan_at is not None and couple.next_plan_at > now):
@@ -128,7 +129,7 @@ def plan_due_couple(session: Session, couple_id: int, *, now: datetime, weeks: i
         return False
     people = partners(session, couple_id)
     planned = False
-    if len(people) == 2:
+    if couple.next_plan_at is not None and len(people) == 2:
         try:
             planning.plan(session, couple_id, now=now, weeks=weeks)
             planned = True
