@@ -18,6 +18,7 @@ from integrations.ics import ingest
 from planner.services import caldav_account, couples, invites, secrets, sources
 from planner.services.caldav_sources import CaldavSettings
 from planner.services.errors import Invalid
+from planner.services.write_back_tasks import WriteBackSettings, run_due
 from planner.store.models import (
     BusyBlock,
     CaldavAccount,
@@ -285,9 +286,15 @@ def proposal(session: Session, couple_id: int, start: Any, replaces: int | None 
     return prop.id
 
 
+def write_back(session: Session) -> None:
+    """What the engine's write-back job does after a change."""
+    run_due(session, WriteBackSettings(caldav=SETTINGS), now=NOW)
+
+
 def accept_both(session: Session, people: tuple[int, int], prop: int) -> Connection:
     for user_id in people:
         invites.accept(session, user_id, prop, now=NOW, caldav=SETTINGS)
+    write_back(session)
     query = select(Connection).where(Connection.proposal_id == prop)
     return session.scalars(query.execution_options(populate_existing=True)).one()
 
@@ -316,6 +323,7 @@ def test_confirm_move_and_cancel_are_written_to_the_chosen_calendar(
     assert conn.start.strftime("%Y%m%dT%H%M%SZ").encode() in body
 
     invites.cancel(session, sam, conn.id, now=NOW, caldav=SETTINGS)
+    write_back(session)
     assert session.scalars(select(CaldavEvent)).all() == []
     assert [p for m, p in radicale.requests if m == "DELETE"]
     assert session.scalars(select(WriteBackIssue)).all() == []
@@ -361,6 +369,7 @@ def test_leaving_the_couple_removes_the_event(
     conn = accept_both(session, (lena, sam), prop)
     url = session.scalars(select(CaldavEvent)).one().url
     couples.leave(session, sam, NOW, caldav=SETTINGS)
+    write_back(session)
     assert radicale.get(url)[0] == 404 and conn.uid
 
 

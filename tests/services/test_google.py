@@ -19,6 +19,7 @@ from integrations.google.oauth import Grant
 from integrations.google.writeback import event_id_for
 from planner.services import couples, google_sources, invites, secrets, sources, writeback
 from planner.services.google_sources import GoogleSettings
+from planner.services.write_back_tasks import WriteBackSettings, run_due
 from planner.store.models import (
     BusyBlock,
     Connection,
@@ -234,9 +235,15 @@ def couple_with_proposal(session: Session, emulator: RunningEmulator) -> tuple[i
     return lena, sam, proposal.id
 
 
+def write_back(session: Session, settings: GoogleSettings) -> None:
+    """What the engine's write-back job does after a change."""
+    run_due(session, WriteBackSettings(google=settings), now=NOW)
+
+
 def confirm(session: Session, people: tuple[int, int], prop: int, s: GoogleSettings) -> Connection:
     for user_id in people:
         invites.accept(session, user_id, prop, now=NOW, google=s)
+    write_back(session, s)
     conn = session.scalars(select(Connection).where(Connection.proposal_id == prop)).one()
     return conn
 
@@ -263,6 +270,7 @@ def test_confirming_writes_exactly_one_event_even_when_the_answer_is_dropped(
     assert writeback.issues(session, lena) == []
 
     invites.cancel(session, sam, conn.id, now=NOW, google=settings)
+    write_back(session, settings)
     assert written(emulator, conn) == []
 
 
@@ -297,4 +305,5 @@ def test_leaving_the_couple_removes_the_event(
     conn = confirm(session, (lena, sam), prop, settings)
     assert len(written(emulator, conn)) == 1
     couples.leave(session, sam, NOW, google=settings)
+    write_back(session, settings)
     assert written(emulator, conn) == []
