@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from integrations.caldav.source import AUTH, REFUSED
 from integrations.caldav.writeback import event_url
@@ -470,3 +470,27 @@ def accept_both_unwritten(session: Session, people: tuple[int, int], prop: int) 
     for user_id in people:
         invites.accept(session, user_id, prop, now=NOW)
     return session.scalars(select(Connection).where(Connection.proposal_id == prop)).one()
+
+
+def test_an_account_removed_during_the_write_back_is_left_alone(
+    session: Session,
+    sessions: sessionmaker[Session],
+    radicale: RunningRadicale,  # noqa: F811
+    work: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lena, sam, prop = couple_with_proposal(session, radicale, work)
+    conn = accept_both_unwritten(session, (lena, sam), prop)
+    write_account = caldav_writeback._write_account
+
+    def removing(*args: Any) -> Any:
+        results = write_account(*args)
+        with sessions() as other:  # Lena removes the account while the answer is on its way
+            other.execute(delete(CaldavAccount))
+            other.commit()
+        return results
+
+    monkeypatch.setattr(caldav_writeback, "_write_account", removing)
+    caldav_writeback.write_back(session, [conn.id], [lena, sam], settings=SETTINGS, now=NOW)
+    assert session.scalars(select(CaldavEvent)).all() == []
+    assert session.scalars(select(WriteBackIssue)).all() == []

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from integrations.google.client import RetryPolicy, authorized_http, build_service
 from integrations.google.config import CALENDAR_LIST, READ, WRITE
@@ -363,4 +363,36 @@ def test_a_write_back_killed_before_its_recording_runs_again_to_one_event(
     assert event["id"] == event_id_for(conn.uid)
     inserts = [e.status for e in emulator.admin.log() if e.method == "POST" and "/events" in e.path]
     assert inserts == [200, 409, 409]
+    assert writeback.issues(session, lena) == []
+
+
+def test_a_grant_replaced_during_the_write_back_is_not_marked_lost(
+    session: Session,
+    sessions: sessionmaker[Session],
+    emulator: RunningEmulator,
+    settings: GoogleSettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lena, sam, prop = couple_with_proposal(session, emulator)
+    for user_id in (lena, sam):
+        invites.accept(session, user_id, prop, now=NOW)
+    conn = session.scalars(select(Connection).where(Connection.proposal_id == prop)).one()
+    emulator.admin.revoke_refresh_tokens(USER)
+    fresh = secrets.encrypt("a-new-grant", lena, [KEY])
+    write_partner = writeback._write_partner
+
+    def reconnecting(*args: Any) -> Any:
+        outcome = write_partner(*args)
+        with sessions() as other:  # Lena connects again while the answer is on its way
+            account = other.get(GoogleAccount, lena)
+            assert account is not None
+            account.refresh_token = fresh
+            other.commit()
+        return outcome
+
+    monkeypatch.setattr(writeback, "_write_partner", reconnecting)
+    writeback.write_back(session, [conn.id], [lena, sam], settings=settings, now=NOW)
+    account = session.get(GoogleAccount, lena, populate_existing=True)
+    assert account is not None and account.refresh_token == fresh
+    assert account.reconnect_needed_at is None
     assert writeback.issues(session, lena) == []
