@@ -46,12 +46,33 @@ class CaldavSettings:
     network: Network = field(default_factory=Network)
 
 
+@dataclass(frozen=True)
+class Login:
+    """What a client for an account needs (the password still encrypted), read out of the
+    session beforehand, so the server can be asked with no transaction open."""
+
+    user_id: int
+    server_url: str
+    username: str
+    password: bytes = field(repr=False)
+
+    @classmethod
+    def of(cls, account: CaldavAccount) -> Login:
+        """The account's login."""
+        return cls(account.user_id, account.server_url, account.username, account.password)
+
+
 def open_client(account: CaldavAccount, settings: CaldavSettings) -> Client:
     """A client for the account with its decrypted password. :class:`secrets.SecretError`
     when the password cannot be decrypted; :class:`UrlRefused` when the server address is
     refused under the current rules."""
-    password = secrets.decrypt(account.password, account.user_id, settings.keys)
-    return Client(account.server_url, Credentials(account.username, password), settings.network)
+    return login_client(Login.of(account), settings)
+
+
+def login_client(login: Login, settings: CaldavSettings) -> Client:
+    """:func:`open_client` for a :class:`Login` read beforehand."""
+    password = secrets.decrypt(login.password, login.user_id, settings.keys)
+    return Client(login.server_url, Credentials(login.username, password), settings.network)
 
 
 def plain(error: Exception) -> str:

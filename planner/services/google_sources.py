@@ -124,10 +124,21 @@ def google_service(
     refreshed: list[RefreshedToken],
 ) -> Any:
     """A Calendar service for the account; refreshes are collected in ``refreshed``."""
-    if account.refresh_token is None:
+    return grant_service(account.user_id, account.refresh_token, settings, refreshed)
+
+
+def grant_service(
+    user_id: int,
+    refresh_token: bytes | None,
+    settings: GoogleSettings,
+    refreshed: list[RefreshedToken],
+) -> Any:
+    """:func:`google_service` from the owner's id and stored (encrypted) refresh token, read
+    beforehand, so Google can be asked with no transaction open."""
+    if refresh_token is None:
         raise SyncFailed(REVOKED)
     try:
-        token = secrets.decrypt(account.refresh_token, account.user_id, settings.keys)
+        token = secrets.decrypt(refresh_token, user_id, settings.keys)
     except secrets.SecretError as error:
         raise SyncFailed(error.message) from None
     creds = credentials(

@@ -5,17 +5,19 @@ cancel through the same services the web calls."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from integrations.caldav.source import AUTH, REFUSED
+from integrations.caldav.writeback import event_url
 from integrations.ics import ingest
-from planner.services import caldav_account, couples, invites, secrets, sources
+from planner.services import caldav_account, caldav_writeback, couples, invites, secrets, sources
 from planner.services.caldav_sources import CaldavSettings
 from planner.services.errors import Invalid
 from planner.services.write_back_tasks import WriteBackSettings, run_due
@@ -38,6 +40,7 @@ from tests.integrations.caldav.conftest import (  # noqa: F401 - the fixture
     RunningRadicale,
     radicale,
 )
+from tests.transactions import watching
 
 KEY = Fernet.generate_key().decode()
 SETTINGS = CaldavSettings(keys=(KEY,), network=NETWORK)
@@ -384,3 +387,119 @@ def test_rotating_keys_re_encrypts_caldav_passwords(
     assert secrets.rotate(session, [new, KEY]) == 1
     account = session.scalars(select(CaldavAccount)).one()
     assert secrets.decrypt(account.password, lena, [new]) == PASSWORD
+
+
+# --- write-back out of transactions, and again after a kill -------------------------------
+
+
+class Killed(Exception):
+    """The process died here."""
+
+
+def killed(*args: Any, **kwargs: Any) -> None:
+    raise Killed
+
+
+def objects_with(radicale: RunningRadicale, calendar: str, uid: str) -> list[str]:  # noqa: F811
+    """The paths of the calendar's objects holding the event with ``uid``."""
+    status, _, body = radicale.request("PROPFIND", calendar, Depth="1")
+    assert status == 207, status
+    hrefs = [h for h in re.findall(r"<[^>]*href>([^<]+)</", body.decode()) if h.endswith(".ics")]
+    origin = radicale.url.rstrip("/")
+    return [h for h in hrefs if f"UID:{uid}".encode() in radicale.get(origin + h)[1]]
+
+
+def test_no_transaction_is_open_while_the_calendar_is_asked(
+    session: Session,
+    engine: Engine,
+    radicale: RunningRadicale,  # noqa: F811
+    work: str,
+) -> None:
+    lena, sam, prop = couple_with_proposal(session, radicale, work)
+    with watching(engine) as watch:
+        radicale.on_request = watch.note
+        conn = accept_both(session, (lena, sam), prop)
+        moved = proposal(session, conn.couple_id, NOW + timedelta(days=4), replaces=conn.id)
+        conn = accept_both(session, (lena, sam), moved)
+        invites.cancel(session, sam, conn.id, now=NOW, caldav=SETTINGS)
+    assert {"PUT", "DELETE"} <= {method for method, _, _ in watch.seen}
+    assert watch.inside() == []
+    assert session.scalars(select(CaldavEvent)).all() == []  # and what came of it was recorded
+
+
+def test_a_write_back_killed_before_its_recording_runs_again_to_one_event(
+    session: Session,
+    radicale: RunningRadicale,  # noqa: F811
+    work: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lena, sam, prop = couple_with_proposal(session, radicale, work)
+    conn = accept_both_unwritten(session, (lena, sam), prop)
+    with monkeypatch.context() as patch:
+        patch.setattr(caldav_writeback, "_record_outcome", killed)
+        with pytest.raises(Killed):
+            caldav_writeback.write_back(session, [conn.id], [lena, sam], settings=SETTINGS, now=NOW)
+    session.rollback()
+    assert session.scalars(select(CaldavEvent)).all() == []  # written, nothing recorded
+    assert len(objects_with(radicale, work, conn.uid)) == 1
+
+    for _ in range(2):
+        caldav_writeback.write_back(session, [conn.id], [lena, sam], settings=SETTINGS, now=NOW)
+    (path,) = objects_with(radicale, work, conn.uid)
+    row = session.scalars(select(CaldavEvent)).one()
+    assert row.url == event_url(work, conn.uid) and row.url.endswith(path)
+    assert row.etag == radicale.request("GET", row.url)[1]["etag"]
+    assert session.scalars(select(WriteBackIssue)).all() == []
+
+
+def test_a_cancellation_killed_before_its_recording_is_finished_by_the_next_run(
+    session: Session,
+    radicale: RunningRadicale,  # noqa: F811
+    work: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lena, sam, prop = couple_with_proposal(session, radicale, work)
+    conn = accept_both(session, (lena, sam), prop)
+    invites.cancel(session, sam, conn.id, now=NOW)  # cancelled, not yet taken out
+    with monkeypatch.context() as patch:
+        patch.setattr(caldav_writeback, "_record_outcome", killed)
+        with pytest.raises(Killed):
+            caldav_writeback.write_back(session, [conn.id], [lena, sam], settings=SETTINGS, now=NOW)
+    session.rollback()
+    assert objects_with(radicale, work, conn.uid) == []
+    assert len(session.scalars(select(CaldavEvent)).all()) == 1  # deleted, not recorded
+
+    caldav_writeback.write_back(session, [conn.id], [lena, sam], settings=SETTINGS, now=NOW)
+    assert session.scalars(select(CaldavEvent)).all() == []
+    assert session.scalars(select(WriteBackIssue)).all() == []
+
+
+def accept_both_unwritten(session: Session, people: tuple[int, int], prop: int) -> Connection:
+    """Both accept with write-back off: the connection is confirmed, nothing written."""
+    for user_id in people:
+        invites.accept(session, user_id, prop, now=NOW)
+    return session.scalars(select(Connection).where(Connection.proposal_id == prop)).one()
+
+
+def test_an_account_removed_during_the_write_back_is_left_alone(
+    session: Session,
+    sessions: sessionmaker[Session],
+    radicale: RunningRadicale,  # noqa: F811
+    work: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lena, sam, prop = couple_with_proposal(session, radicale, work)
+    conn = accept_both_unwritten(session, (lena, sam), prop)
+    write_account = caldav_writeback._write_account
+
+    def removing(*args: Any) -> Any:
+        results = write_account(*args)
+        with sessions() as other:  # Lena removes the account while the answer is on its way
+            other.execute(delete(CaldavAccount))
+            other.commit()
+        return results
+
+    monkeypatch.setattr(caldav_writeback, "_write_account", removing)
+    caldav_writeback.write_back(session, [conn.id], [lena, sam], settings=SETTINGS, now=NOW)
+    assert session.scalars(select(CaldavEvent)).all() == []
+    assert session.scalars(select(WriteBackIssue)).all() == []

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from integrations.google.client import RetryPolicy, authorized_http, build_service
 from integrations.google.config import CALENDAR_LIST, READ, WRITE
 from integrations.google.emulator import RunningEmulator
+from integrations.google.events import UID_PROPERTY
 from integrations.google.oauth import Grant
 from integrations.google.writeback import event_id_for
 from planner.services import couples, google_sources, invites, secrets, sources, writeback
@@ -39,6 +40,7 @@ from tests.integrations.google.test_client_support import (
     timed,
 )
 from tests.integrations.google.test_sync_emulator import FaultOnSecondPage
+from tests.transactions import watching
 
 KEY = Fernet.generate_key().decode()
 DAY = NOW + timedelta(days=2)
@@ -307,3 +309,99 @@ def test_leaving_the_couple_removes_the_event(
     couples.leave(session, sam, NOW, google=settings)
     write_back(session, settings)
     assert written(emulator, conn) == []
+
+
+# --- write-back out of transactions, and again after a kill -------------------------------
+
+
+class Killed(Exception):
+    """The process died here."""
+
+
+def events_of(emulator: RunningEmulator, conn: Connection) -> list[dict[str, Any]]:
+    """The live events in Lena's calendar carrying the connection's UID, whatever their id."""
+    return [
+        e
+        for e in emulator.admin.events(USER)
+        if e.get("extendedProperties", {}).get("private", {}).get(UID_PROPERTY) == conn.uid
+        and e.get("status") != "cancelled"
+    ]
+
+
+def test_no_transaction_is_open_while_google_is_asked(
+    session: Session, engine: Engine, emulator: RunningEmulator, settings: GoogleSettings
+) -> None:
+    lena, sam, prop = couple_with_proposal(session, emulator)
+    emulator.admin.expire_access_tokens()  # the write-back refreshes the token first
+    with watching(engine) as watch:
+        emulator.server.app = watch.wsgi(emulator.server.app)
+        conn = confirm(session, (lena, sam), prop, settings)
+        emulator.admin.delete_event(USER, event_id_for(conn.uid))
+        writeback.write_back(session, [conn.id], [lena, sam], settings=settings, now=NOW)
+        invites.cancel(session, sam, conn.id, now=NOW, google=settings)
+    paths = [path for _, path, _ in watch.seen]
+    assert "/token" in paths and any(path.endswith("/events") for path in paths)
+    assert watch.inside() == []
+    (issue,) = writeback.issues(session, lena)  # and what came of it was recorded
+    assert issue.kind == "deleted_by_user"
+
+
+def test_a_write_back_killed_before_its_recording_runs_again_to_one_event(
+    session: Session,
+    emulator: RunningEmulator,
+    settings: GoogleSettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lena, sam, prop = couple_with_proposal(session, emulator)
+    for user_id in (lena, sam):
+        invites.accept(session, user_id, prop, now=NOW)  # confirmed, not written yet
+    conn = session.scalars(select(Connection).where(Connection.proposal_id == prop)).one()
+
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(writeback, "_record_outcome", killed)
+        with pytest.raises(Killed):
+            writeback.write_back(session, [conn.id], [lena, sam], settings=settings, now=NOW)
+    session.rollback()
+    assert len(events_of(emulator, conn)) == 1  # written, nothing recorded
+    for _ in range(2):
+        writeback.write_back(session, [conn.id], [lena, sam], settings=settings, now=NOW)
+    (event,) = events_of(emulator, conn)
+    assert event["id"] == event_id_for(conn.uid)
+    inserts = [e.status for e in emulator.admin.log() if e.method == "POST" and "/events" in e.path]
+    assert inserts == [200, 409, 409]
+    assert writeback.issues(session, lena) == []
+
+
+def test_a_grant_replaced_during_the_write_back_is_not_marked_lost(
+    session: Session,
+    sessions: sessionmaker[Session],
+    emulator: RunningEmulator,
+    settings: GoogleSettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lena, sam, prop = couple_with_proposal(session, emulator)
+    for user_id in (lena, sam):
+        invites.accept(session, user_id, prop, now=NOW)
+    conn = session.scalars(select(Connection).where(Connection.proposal_id == prop)).one()
+    emulator.admin.revoke_refresh_tokens(USER)
+    fresh = secrets.encrypt("a-new-grant", lena, [KEY])
+    write_partner = writeback._write_partner
+
+    def reconnecting(*args: Any) -> Any:
+        outcome = write_partner(*args)
+        with sessions() as other:  # Lena connects again while the answer is on its way
+            account = other.get(GoogleAccount, lena)
+            assert account is not None
+            account.refresh_token = fresh
+            other.commit()
+        return outcome
+
+    monkeypatch.setattr(writeback, "_write_partner", reconnecting)
+    writeback.write_back(session, [conn.id], [lena, sam], settings=settings, now=NOW)
+    account = session.get(GoogleAccount, lena, populate_existing=True)
+    assert account is not None and account.refresh_token == fresh
+    assert account.reconnect_needed_at is None
+    assert writeback.issues(session, lena) == []

@@ -3,8 +3,9 @@
 Radicale's own WSGI application (htpasswd auth with plain passwords, rights owner_only,
 storage in the test's temporary folder) is served by :mod:`wsgiref` on a free port in a
 thread, behind a small middleware that records every request (method and path), so tests
-can count what a sync cost, and that refuses server-side expansion when asked. When
-Radicale cannot be imported or started, the tests that use it skip and say why.
+can count what a sync cost, tells ``on_request`` of it when set, and refuses server-side
+expansion when asked. When Radicale cannot be imported or started, the tests that use it
+skip and say why.
 
 The fixture yields a :class:`RunningRadicale` with the server's ``url``, the user
 ``USER`` / ``PASSWORD``, the ``requests`` seen, and plain-HTTP helpers (independent of our
@@ -57,6 +58,7 @@ class RunningRadicale:
     storage: Path
     requests: list[tuple[str, str]] = field(default_factory=list)
     refuse_expand: bool = False  # answer 501 to a REPORT asking for expansion
+    on_request: Callable[[str, str], None] | None = None  # told (method, path) of each request
 
     def calendar_url(self, name: str) -> str:
         """The URL of the user's calendar called ``name``."""
@@ -124,8 +126,10 @@ def _recording(app: WsgiApp, running: RunningRadicale) -> WsgiApp:
     """``app`` with every request recorded, and expansion refused when asked."""
 
     def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        method = str(environ["REQUEST_METHOD"])
-        running.requests.append((method, str(environ.get("PATH_INFO", ""))))
+        method, path = str(environ["REQUEST_METHOD"]), str(environ.get("PATH_INFO", ""))
+        running.requests.append((method, path))
+        if running.on_request is not None:
+            running.on_request(method, path)
         if method == "REPORT" and running.refuse_expand:
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length)
