@@ -422,6 +422,7 @@ def test_no_transaction_is_open_while_the_calendar_is_asked(
         moved = proposal(session, conn.couple_id, NOW + timedelta(days=4), replaces=conn.id)
         conn = accept_both(session, (lena, sam), moved)
         invites.cancel(session, sam, conn.id, now=NOW, caldav=SETTINGS)
+        write_back(session)
     assert {"PUT", "DELETE"} <= {method for method, _, _ in watch.seen}
     assert watch.inside() == []
     assert session.scalars(select(CaldavEvent)).all() == []  # and what came of it was recorded
