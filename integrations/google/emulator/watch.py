@@ -111,7 +111,7 @@ def _expiration(now: datetime, body: dict[str, Any]) -> datetime:
         end = min(end, datetime.fromtimestamp(int(asked) / 1000, now.tzinfo))
     if end <= now:
         raise invalid("Channel expiration must be in the future.")
-    return end
+    return end.replace(microsecond=end.microsecond // 1000 * 1000)  # Google counts in ms
 
 
 def resource_id(calendar: Calendar) -> str:
