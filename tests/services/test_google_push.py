@@ -22,7 +22,11 @@ from planner.store.models import GoogleChannel
 from tests.integrations.google.conftest import google_emulator  # noqa: F401
 from tests.integrations.google.push_receiver import PushReceiver, Received
 from tests.integrations.google.test_client_support import NOW, USER, endpoints, timed
-from tests.services.test_google import connected, emulator, settings  # noqa: F401
+from tests.services import test_google
+from tests.services.test_google import connected
+
+emulator = test_google.emulator
+settings = test_google.settings
 
 
 @pytest.fixture
@@ -35,7 +39,7 @@ def receiver() -> Iterator[PushReceiver]:
 
 
 @pytest.fixture
-def push(settings: GoogleSettings, receiver: PushReceiver) -> GoogleSettings:  # noqa: F811
+def push(settings: GoogleSettings, receiver: PushReceiver) -> GoogleSettings:
     """Settings with push on, notifications going to the loopback receiver."""
     return replace(settings, push_address=receiver.url)
 
@@ -49,7 +53,7 @@ def headers(message: Received) -> dict[str, str]:
     return dict(message.headers)
 
 
-def test_push_is_on_only_where_google_can_post(emulator: RunningEmulator) -> None:  # noqa: F811
+def test_push_is_on_only_where_google_can_post(emulator: RunningEmulator) -> None:
     address = google_push.push_address
     assert address("https://planner.example", GOOGLE) == "https://planner.example/google/push"
     assert address("http://planner.example", GOOGLE) is None
@@ -119,7 +123,7 @@ def test_a_change_names_its_source_and_bad_notifications_are_refused(
 def test_renewal_opens_a_new_channel_then_stops_the_old_one(
     session: Session, emulator: RunningEmulator, push: GoogleSettings, receiver: PushReceiver
 ) -> None:
-    lena, source_id = connected(session, emulator)
+    _, source_id = connected(session, emulator)
     assert google_push.renew_channels(session, NOW, push) == 1  # opens the missing one
     (old,) = channels(session)
     old_id, old_end = old.channel_id, old.expiration
