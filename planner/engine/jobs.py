@@ -7,7 +7,8 @@ that fails unexpectedly, with a growing delay. What a killed worker dropped is f
 by the schedule, because the rows, not the queue, say what is left to do.
 
 The schedule (:meth:`Jobs.tick`, every minute) enqueues a sync for each source that is due,
-the weekly planning of each couple that is due, and a sweep of due mail and write-back.
+the weekly planning of each couple that is due, a sweep of due mail and write-back, and
+the renewal of Google push channels that are about to expire.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from huey import Huey, crontab
 
 from planner.engine.runtime import Runtime
-from planner.services import freshness, sources
+from planner.services import freshness, google_push, sources
 from planner.services.effects import Effect
 from planner.services.errors import NotFound
 from planner.services.mail import deliver
@@ -40,6 +41,7 @@ class Jobs:
         self._plan = task("planner.plan_couple", self.run_plan)
         self._mail = task("planner.deliver_mail", self.run_mail)
         self._write_back = task("planner.write_back", self.run_write_back)
+        self._renew = task("planner.renew_channels", self.run_renew)
         self._tick = task("planner.tick", self.run_tick)
         huey.periodic_task(crontab(), name="planner.schedule")(self.run_tick)
 
@@ -114,6 +116,15 @@ class Jobs:
         with rt.sessions() as session:
             return run_due(session, rt.write_back, now=rt.now())
 
+    def run_renew(self) -> int:
+        """Renew Google push channels that are about to expire; the number opened."""
+        rt = self.runtime
+        google = rt.google
+        if google is None:
+            return 0
+        with rt.sessions() as session:
+            return google_push.renew_channels(session, rt.now(), google)
+
     def run_tick(self) -> dict[str, int]:
         """Enqueue what is due: syncs, weekly planning, and sweeps of mail and write-back."""
         rt = self.runtime
@@ -126,4 +137,5 @@ class Jobs:
             self.plan_couple(couple_id)
         self.deliver_mail()
         self.write_back()
+        self._renew()
         return {"syncs": len(syncs), "plans": len(couples)}

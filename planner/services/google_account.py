@@ -31,7 +31,7 @@ from integrations.google.oauth import (
     revoke,
     start_authorization,
 )
-from planner.services import secrets, writeback
+from planner.services import google_push, secrets, writeback
 from planner.services.errors import Conflict, Invalid, NotFound, ServiceError, Unavailable
 from planner.services.google_sources import (
     REVOKED,
@@ -208,10 +208,12 @@ def choose(
     user_id: int,
     available: list[tuple[CalendarEntry, bool]],
     chosen_ids: list[str],
+    settings: GoogleSettings | None = None,
 ) -> list[int]:
     """Make exactly ``chosen_ids`` (from ``available``) count; the ids of sources added.
 
-    Calendars no longer chosen are removed with their busy time; commits."""
+    Calendars no longer chosen are removed with their busy time, their push channels
+    stopped first (with ``settings``); commits."""
     known = {entry.id: entry for entry, _ in available}
     unknown = [c for c in chosen_ids if c not in known]
     if unknown:
@@ -219,9 +221,11 @@ def choose(
     if not chosen_ids:
         raise Invalid("Choose at least one calendar, or disconnect Google.", field="calendars")
     current = _google_sources(session, user_id)
-    for source_id, calendar_id in current.items():
-        if calendar_id not in chosen_ids:
-            session.delete(session.get(Source, source_id))
+    dropped = [source_id for source_id, cid in current.items() if cid not in chosen_ids]
+    if dropped:
+        google_push.stop_channels(session, user_id, settings, only=dropped)
+    for source_id in dropped:
+        session.delete(session.get(Source, source_id))
     new = [(c, known[c].name) for c in chosen_ids if c not in current.values()]
     session.flush()
     ids = add_calendars(session, user_id, new)
@@ -277,7 +281,11 @@ def disconnect(session: Session, user_id: int, settings: GoogleSettings | None) 
     """Revoke the grant with Google and delete it, the Google calendars and their busy time.
 
     True when Google confirmed the revocation (or the grant was already gone); False when
-    Google could not be reached (everything is deleted here all the same). Commits."""
+    Google could not be reached (everything is deleted here all the same). The push
+    channels are stopped first, while the grant still works. Commits."""
+    if session.get(GoogleAccount, user_id) is None:
+        raise NotFound("Google is not connected.")
+    google_push.stop_channels(session, user_id, settings)
     account = session.get(GoogleAccount, user_id)
     if account is None:
         raise NotFound("Google is not connected.")

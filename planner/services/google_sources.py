@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class GoogleSettings:
-    """How to reach Google: endpoints, the app's OAuth client, secret keys, retry policy."""
+    """How to reach Google: endpoints, the app's OAuth client, secret keys, retry policy,
+    and where Google posts push notifications (None: push is off, polling only)."""
 
     endpoints: GoogleEndpoints
     client_id: str
@@ -54,6 +55,7 @@ class GoogleSettings:
     policy: RetryPolicy = field(default=DEFAULT_POLICY)
     timeout: float = DEFAULT_TIMEOUT
     redirect_uri: str = ""
+    push_address: str | None = None
 
 
 class SyncFailed(Exception):

@@ -219,6 +219,22 @@ class GoogleCalendar(Base):
     time_zone: Mapped[str | None] = mapped_column(String(64))
 
 
+class GoogleChannel(Base):
+    """A push channel Google keeps open on a ``google`` source's calendar: our channel id,
+    the sha256 of its token (the token itself only ever goes to Google), Google's id of the
+    watched resource (needed to stop the channel) and when Google ends it."""
+
+    __tablename__ = "google_channel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str] = mapped_column(String(255))
+    expiration: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class WriteBackIssue(Base):
     """A write-back to a partner's Google calendar that did not happen, in plain words for
     the owner; ``deleted_by_user`` ones are never retried."""

@@ -109,7 +109,19 @@ def _init_engine(app: Flask, config: Config) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Register every blueprint; each module's ``NAV`` adds its links to the top bar."""
-    from planner.web import api, auth, caldav, couple, feed, google, mail, pages, proposals, sources
+    from planner.web import (
+        api,
+        auth,
+        caldav,
+        couple,
+        feed,
+        google,
+        google_push,
+        mail,
+        pages,
+        proposals,
+        sources,
+    )
 
     nav: list[tuple[str, str]] = []
     for module in (pages, auth, proposals, sources, google, caldav, couple, feed, mail):
@@ -117,3 +129,4 @@ def _register_blueprints(app: Flask) -> None:
         nav.extend(getattr(module, "NAV", ()))
     app.jinja_env.globals["nav_links"] = lambda: nav
     api.register(app)
+    google_push.register(app)

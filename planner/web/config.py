@@ -244,6 +244,7 @@ def fetch_settings(config: Config) -> FetchSettings:
 
 def google_settings(config: Config) -> GoogleSettings | None:
     """How to reach Google, or None when no OAuth client is configured."""
+    from planner.services.google_push import push_address
     from planner.services.google_sources import GoogleSettings
 
     if not config.google_client_id:
@@ -254,6 +255,7 @@ def google_settings(config: Config) -> GoogleSettings | None:
         client_secret=config.google_client_secret,
         keys=config.secret_keys,
         redirect_uri=config.google_redirect_uri,
+        push_address=push_address(config.base_url, config.google_endpoints),
     )
 
 

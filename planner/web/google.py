@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from integrations.google.oauth import PendingAuthorization
-from planner.services import google_account
+from planner.services import google_account, google_push
 from planner.services.errors import Invalid, ServiceError, Unavailable
 from planner.services.google_sources import GoogleSettings
 from planner.services.sources import SyncResult
@@ -90,8 +90,14 @@ def callback() -> ResponseReturnValue:
     if done.choose_calendars:
         return redirect(url_for(".calendars"), 303)
     flash("Google Calendar connected." + (" Write-back is on." if done.write_back else ""))
+    _watch()
     _report(_sync())
     return redirect(url_for("sources.calendars"), 303)
+
+
+def _watch(only: list[int] | None = None) -> None:
+    """Open push channels (when push is on) before the sync, so no change falls between."""
+    google_push.open_channels(db(), current_user.id, settings(), now(), only=only)
 
 
 def _sync(only: list[int] | None = None) -> list[SyncResult]:
@@ -124,11 +130,12 @@ def choose() -> Response:
     chosen = [c[:255] for c in request.form.getlist("calendar")[:MAX_CHOSEN]]
     available = google_account.calendars(db(), current_user.id, settings(), now())
     try:
-        added = google_account.choose(db(), current_user.id, available, chosen)
+        added = google_account.choose(db(), current_user.id, available, chosen, settings())
     except Invalid as error:
         flash(error.message, "error")
         return redirect(url_for(".calendars"), 303)
     flash("Your Google calendars are saved.")
+    _watch(added)
     _report(_sync(added))
     return redirect(url_for("sources.calendars"), 303)
 

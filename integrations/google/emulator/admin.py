@@ -11,6 +11,7 @@ from integrations.google.emulator import events
 from integrations.google.emulator.errors import not_found
 from integrations.google.emulator.faults import Fault, LogEntry
 from integrations.google.emulator.grants import issue_tokens
+from integrations.google.emulator.push import Channel, Delivery
 from integrations.google.emulator.state import Calendar, EmulatorState, OAuthClient, User
 
 
@@ -128,6 +129,18 @@ class EmulatorAdmin:
                 if user in (None, r.user) and not r.revoked
             ]
             return sum(revoke_grant(self.state, t) for t in chosen)
+
+    def channels(self) -> list[Channel]:
+        """The push channels open now (expired ones included until stopped or reset)."""
+        with self.state.lock:
+            return list(self.state.channels.values())
+
+    def push_deliveries(self, wait: float = 0.0) -> list[Delivery]:
+        """Every push notification tried so far, in order, with the receiver's answer;
+        first waits up to ``wait`` seconds for the queued ones to be tried."""
+        if wait:
+            self.state.push.wait_idle(wait)
+        return list(self.state.push.deliveries)
 
     def add_fault(self, kind: str, path: str = "*", method: str = "*", **options: Any) -> Fault:
         """Queue a fault (see :mod:`integrations.google.emulator.faults` for the kinds)."""

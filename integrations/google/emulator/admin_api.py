@@ -3,7 +3,8 @@
 ``POST /users``, ``/calendars``, ``/events``, ``/clients``, ``/tokens``: seed and issue;
 ``POST /expire`` ``{"what": "access_tokens"|"sync_tokens"|"refresh_tokens"}``;
 ``GET|POST|DELETE /faults``; ``GET|DELETE /log``; ``POST /reset``; ``POST /seed/demo``;
-``POST /advance`` ``{"seconds": N}``. Bodies and answers are JSON.
+``POST /advance`` ``{"seconds": N}``; ``GET /channels`` (push channels and the
+notifications tried). Bodies and answers are JSON.
 """
 
 from __future__ import annotations
@@ -116,6 +117,18 @@ def log() -> Response:
     if request.method == "DELETE":
         helper.clear_log()
     return json_response({"requests": [e.to_json() for e in helper.log()]})
+
+
+@admin.get("/channels")
+def channels() -> Response:
+    helper = _admin()
+    found = [
+        {"id": c.id, "calendarId": c.calendar_id, "address": c.address,
+         "expiration": c.expiration.isoformat(), "messageNumber": c.message_number}
+        for c in helper.channels()
+    ]  # fmt: skip
+    deliveries = [asdict(d) for d in helper.push_deliveries()]
+    return json_response({"channels": found, "deliveries": deliveries})
 
 
 @admin.post("/reset")

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from integrations.google.emulator import events, listing
+from integrations.google.emulator import events, listing, watch
 from integrations.google.emulator.errors import ApiError, invalid, json_response, not_found
 from integrations.google.emulator.grants import bearer
 from integrations.google.emulator.state import Calendar, EmulatorState
@@ -148,6 +148,28 @@ def delete_event(calendar_id: str, event_id: str) -> Response:
         user = _user(state, "events.write")
         cal = _calendar(state, user, calendar_id, write=True)
         events.delete(state, cal, event_id)
+    return Response(status=204)
+
+
+@calendar.post("/calendars/<calendar_id>/events/watch")
+def watch_events(calendar_id: str) -> Response:
+    """events.watch: a push channel on the calendar's events (see ``watch``)."""
+    state = _state()
+    with state.lock:
+        access = bearer(state, request.headers.get("Authorization"), "events.watch")
+        cal = _calendar(state, access.user, calendar_id)
+        uri = watch.resource_uri(request.url_root + "calendar/v3/", calendar_id)
+        channel = watch.open_channel(state, cal, access, _body(), uri)
+        return json_response(watch.resource(channel))
+
+
+@calendar.post("/channels/stop")
+def stop_channel() -> Response:
+    """channels.stop: no more notifications over that channel; 204 with no body."""
+    state = _state()
+    with state.lock:
+        access = bearer(state, request.headers.get("Authorization"), "channels.stop")
+        watch.stop_channel(state, access, _body())
     return Response(status=204)
 
 

@@ -2,6 +2,8 @@
 
 Callers hold ``state.lock``. A deleted event stays as a tombstone (``status: cancelled``)
 so sync tokens can report it and a second delete answers 410 ``deleted`` like Google.
+Every insert, change and delete queues an ``exists`` notification on the calendar's push
+channels (:func:`~integrations.google.emulator.watch.calendar_changed`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from integrations.google.emulator.times import (
     is_all_day,
     time_object,
 )
+from integrations.google.emulator.watch import calendar_changed
 
 ID_PATTERN = re.compile(r"[a-v0-9]{5,1024}")
 BASE32HEX = "0123456789abcdefghijklmnopqrstuv"
@@ -81,6 +84,7 @@ def insert(state: EmulatorState, calendar: Calendar, body: dict[str, Any]) -> St
     now = state.now()
     stored = StoredEvent(event_id, fields, created=now, updated=now, seq=state.next_seq())
     calendar.events[event_id] = stored
+    calendar_changed(state, calendar)
     return stored
 
 
@@ -133,6 +137,7 @@ def change(
         stored.sequence += 1
     stored.body = fields
     _touch(state, stored)
+    calendar_changed(state, calendar)
     return stored
 
 
@@ -147,6 +152,7 @@ def delete(state: EmulatorState, calendar: Calendar, event_id: str) -> None:
         if other.body.get("recurringEventId") == event_id and other.status != "cancelled":
             other.body["status"] = "cancelled"
             _touch(state, other)
+    calendar_changed(state, calendar)
 
 
 def _touch(state: EmulatorState, stored: StoredEvent) -> None:

@@ -77,6 +77,16 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "freebusy.query": _scopes(
         "calendar", "calendar.readonly", "calendar.freebusy", "calendar.events.freebusy"
     ),
+    "events.watch": _READ_EVENTS,
+    "channels.stop": _READ_EVENTS
+    | _scopes(
+        "calendar.acls",
+        "calendar.acls.readonly",
+        "calendar.calendarlist",
+        "calendar.calendarlist.readonly",
+        "calendar.settings",
+        "calendar.settings.readonly",
+    ),
 }
 """Which scopes allow each method (from the discovery document; checked by the tests)."""
 

@@ -42,6 +42,7 @@ class RunningEmulator:
 
     def stop(self) -> None:
         self.server.shutdown()
+        self.state.push.close()
         self.server.server_close()
         self.thread.join(timeout=5)
 

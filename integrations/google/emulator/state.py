@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from integrations.google.emulator.faults import FaultQueue, RequestLog
+from integrations.google.emulator.push import Channel, PushSender
 
 Clock = Callable[[], datetime]
 
@@ -135,7 +136,8 @@ class PageCursor:
 
 
 class EmulatorState:
-    """All emulator data plus the lock, the clock, the fault queue and the request log."""
+    """All emulator data plus the lock, the clock, the fault queue, the request log and the
+    sender of push notifications."""
 
     CODE_LIFETIME_SECONDS = 600
     ACCESS_LIFETIME_SECONDS = 3599
@@ -146,6 +148,7 @@ class EmulatorState:
         self.offset = timedelta(0)
         self.faults = FaultQueue()
         self.log = RequestLog()
+        self.push = PushSender()
         self.reset()
 
     def reset(self) -> None:
@@ -160,6 +163,7 @@ class EmulatorState:
             self.grants: dict[tuple[str, str], list[str]] = {}
             self.sync_points: dict[str, SyncPoint] = {}
             self.cursors: dict[str, PageCursor] = {}
+            self.channels: dict[str, Channel] = {}
             self._counter = itertools.count(1)
             self.seq = 0
             self.faults.clear()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import url_for
 
-from planner.services import google_account
+from planner.services import google_account, google_push
 from planner.services.errors import Conflict, NotFound
 from planner.services.google_sources import GoogleSettings
 from planner.web.api import operation
@@ -100,7 +100,8 @@ def choose_google_calendars(user_id: int, body: GoogleCalendarsIn) -> GoogleCale
     are removed with their busy time. 422 (field ``calendars``) for an unknown id."""
     settings = _settings()
     available = google_account.calendars(db(), user_id, settings, now())
-    added = google_account.choose(db(), user_id, available, body.calendars)
+    added = google_account.choose(db(), user_id, available, body.calendars, settings)
+    google_push.open_channels(db(), user_id, settings, now(), only=added)
     google_account.sync(db(), user_id, settings, now=now(),
                         horizon_weeks=current_config().horizon_weeks, only=added)  # fmt: skip
     return _calendars(user_id)

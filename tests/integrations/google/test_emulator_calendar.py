@@ -58,6 +58,8 @@ def test_scopes_match_the_discovery_document() -> None:
     assert METHOD_SCOPES["events.get"] == methods["events.get"]
     assert METHOD_SCOPES["events.write"] == methods["events.insert"] == methods["events.patch"]
     assert METHOD_SCOPES["freebusy.query"] == methods["freebusy.query"]
+    assert METHOD_SCOPES["events.watch"] == methods["events.watch"]
+    assert METHOD_SCOPES["channels.stop"] == methods["channels.stop"]
 
 
 def test_calendar_list(seeded_emulator: RunningEmulator) -> None:
