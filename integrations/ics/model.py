@@ -3,13 +3,18 @@ and skipped events are the types of the source interface (:mod:`integrations.sou
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from integrations.sources import Block as BusyBlock
 from integrations.sources import Skipped
 from planner.core.intervals import Interval
 
-__all__ = ["BusyBlock", "IngestResult", "Limits", "Skipped", "UnreadableCalendar"]
+__all__ = ["BusyBlock", "Clock", "IngestResult", "Limits", "Skipped", "UnreadableCalendar"]
+
+#: Seconds of CPU time spent so far, by some measure; only differences count.
+Clock = Callable[[], float]
 
 MEGABYTE = 1024 * 1024
 
@@ -21,12 +26,15 @@ class Limits:
     ``cpu_seconds`` bounds the whole source: past it, reading stops and the result says its
     busy time may be incomplete. ``series_cpu_seconds`` bounds one recurring series: past it,
     that series alone is skipped with a reason and the rest of the calendar is still read.
+    ``clock`` measures that time: by default the calling thread's own CPU time, so other
+    threads of a server cannot spend a reading's budget; tests pass a fake one.
     """
 
     max_bytes: int = 25 * MEGABYTE
     max_occurrences: int = 100_000
     cpu_seconds: float = 5.0
     series_cpu_seconds: float = 1.0
+    clock: Clock = time.thread_time
 
 
 @dataclass

@@ -45,3 +45,20 @@ def busy(
     result = ingest(data, start=start, end=end, zone=zone, limits=limits or Limits())
     assert result.busy == reference_busy(data, start=start, end=end, zone=zone)
     return result
+
+
+class StepClock:
+    """A fake CPU clock that advances ``step`` seconds each time it is read.
+
+    A budget of ``cpu_seconds`` then allows about ``cpu_seconds / step`` readings, and the
+    budget checks are spaced by work done, so a budget cut depends on the work an ingestion
+    does and never on the speed of the machine.
+    """
+
+    def __init__(self, step: float = 0.001) -> None:
+        self.step = step
+        self.calls = 0
+
+    def __call__(self) -> float:
+        self.calls += 1
+        return self.calls * self.step
