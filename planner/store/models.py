@@ -153,7 +153,8 @@ class Source(Base):
 
     For an upload, ``raw`` (the .ics as uploaded) is the source of truth; busy blocks are
     derived from it. ``counts_as_busy`` lets a partner keep a calendar connected without
-    letting it block planning.
+    letting it block planning. ``covered_from`` .. ``covered_until`` is the stretch the
+    stored busy blocks of an upload or link are complete for (None: read it all again).
     """
 
     __tablename__ = "source"
@@ -171,6 +172,8 @@ class Source(Base):
     last_success_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     stale_since: Mapped[datetime | None]
+    covered_from: Mapped[datetime | None]
+    covered_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -289,6 +292,7 @@ class BusyBlock(Base):
     __table_args__ = (
         CheckConstraint('start < "end"', name="ordered"),
         Index("ix_busy_block_source_id_start", "source_id", "start"),
+        Index("ix_busy_block_source_id_end", "source_id", "end"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -352,7 +352,7 @@ def test_user_names_and_passwords_in_links_are_masked() -> None:
 # --- protection after a sync -----------------------------------------------------------------
 
 
-def test_a_sync_protects_the_couple_connections(
+def test_a_sync_that_changes_busy_time_protects_the_couple_connections(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     planning = pytest.importorskip(
@@ -365,7 +365,12 @@ def test_a_sync_protects_the_couple_connections(
     lena, _sam = couple(session)
     alone = person(session, "Kim")
     source_id = upload(session, lena, DENTIST_ICS)
-    sync(session, source_id)
+    sync(session, source_id)  # nothing changed: nothing to defend
+    stored = session.get(Source, source_id)
+    assert stored is not None
+    stored.raw = calendar(("Dentist (moved)", DENTIST.end, DENTIST.end + timedelta(hours=1)))
+    session.commit()
+    assert sync(session, source_id).changed
     upload(session, alone, DENTIST_ICS)
     couple_id = session.get(User, lena).couple_id  # type: ignore[union-attr]
     assert calls == [couple_id, couple_id]

@@ -38,7 +38,7 @@ def table_names(url: str) -> set[str]:
 def test_upgrade_from_empty_builds_every_table(empty_url: str) -> None:
     assert current_revision(empty_url) is None
     upgrade(empty_url)
-    assert current_revision(empty_url) == head_revision() == "0006"
+    assert current_revision(empty_url) == head_revision() == "0008"
     assert table_names(empty_url) == set(Base.metadata.tables) | {"alembic_version"}
 
 
