@@ -4,7 +4,7 @@ stale sources that still count as busy, and privacy of titles. Runs on both back
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,6 +49,7 @@ class Served:
     etag: str = '"v1"'
     status: int = 200
     requests: list[dict[str, str]] = field(default_factory=list)
+    on_request: Callable[[], object] | None = None
 
 
 class CalendarServer(ThreadingHTTPServer):
@@ -75,6 +76,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         served = self.server.served
         served.requests.append(dict(self.headers.items()))
+        if served.on_request is not None:
+            served.on_request()
         if served.status != 200:
             return self._reply(served.status, b"no calendar here")
         if self.headers.get("If-None-Match") == served.etag:
