@@ -35,14 +35,16 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-## bench: ingestion, planning and feed figures as ratios against reference runs
+## bench: ingestion, planning, feed and sync figures as ratios against reference runs
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.feed
+	$(BIN)/python -m bench.sync
 
 ## bench-feed: feed requests per second against a Flask hello-world, both under gunicorn
 bench-feed: $(STAMP)
 	$(BIN)/python -m bench.feed
+	$(BIN)/python -m bench.sync
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis instance

@@ -15,9 +15,11 @@ one question: what is busy in this window? Every kind answers it the same way, a
   that cannot be read never answers with an empty reading: the caller keeps the last busy
   time it had, so a failing calendar is never read as free time.
 
-Adapters keep their change-detection state (validators and the kept body, a snapshot and a
-sync token, a ctag) in public attributes, so a service can load them before a read and
-store them after one; a read that fails leaves them as they were.
+Adapters keep their change-detection state (validators, a snapshot and a sync token, a
+ctag, the stretch the caller's stored blocks cover) in public attributes, so a service can
+load them before a read and store them after one; a read that fails leaves them as they were.
+An adapter told what the caller has stored may answer a source that did not change with a
+``kept`` reading: nothing was read again, and the stored blocks still hold for the window.
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ class Reading:
     (a Google calendar reads a week more, so that later reads can stay incremental).
     ``blocks`` overlap ``window``, sorted by start; ``unchanged`` is True when the source
     itself said nothing changed since the last read of this adapter.
+
+    ``kept`` is True when the source did not change and the blocks the caller stored from
+    earlier readings are complete for ``window``: nothing was read again, ``blocks`` is
+    empty and must not replace them (only an adapter given the stored coverage answers so).
     """
 
     window: Interval
@@ -74,6 +80,7 @@ class Reading:
     skipped: tuple[Skipped, ...] = ()
     warnings: tuple[str, ...] = ()
     unchanged: bool = False
+    kept: bool = False
 
     def busy(self, within: Interval | None = None) -> list[Interval]:
         """The busy time inside ``within`` (default: the reading's window), merged."""

@@ -1,8 +1,10 @@
 """A CalDAV calendar behind :class:`integrations.sources.CalendarSource`.
 
 A read first asks for the calendar's change markers (one small PROPFIND). When the ctag and
-sync-token are those of the last read and the kept ``data`` covers the window, that is the
-only request: the kept data is read again over the window and the reading is ``unchanged``.
+sync-token are those of the last read and the ``covered`` stretch holds the window, that is
+the only request: the kept ``data`` is read again over the window and the reading is
+``unchanged``, or, with no data kept (a caller that stores the blocks of its readings and
+only loads the markers and ``covered``), the reading is ``kept``: nothing is parsed.
 Otherwise one calendar-query REPORT reads the window plus :data:`SLACK`
 (:func:`integrations.caldav.read_window`, server-side expansion unless the server refused
 it before), and the answer goes through the same ingestion as an ICS URL, in the owner's
@@ -65,17 +67,20 @@ class CaldavSource:
         self.expand = expand  # False once the server refused to expand
 
     def read(self, window: Interval) -> Reading:
-        """The calendar's busy time over ``window``."""
+        """The calendar's busy time over ``window`` (over the slack after it too when read
+        from the server)."""
         with _plain_failures():
             with Client(self.server_url, self.credentials, self.network) as client:
                 state = calendar_state(client, self.calendar_url)
-                if self._unchanged(state, window) and self.data is not None:
+                if self._unchanged(state, window) and self.covered is not None:
+                    if self.data is None:
+                        return Reading(self.covered, unchanged=True, kept=True)
                     return self._reading(self.data, window, unchanged=True)
                 wide = Interval(window.start, window.end + self.slack)
                 found = read_window(
                     client, self.calendar_url, wide.start, wide.end, expand=self.expand is not False
                 )
-            reading = self._reading(found.data, window)
+            reading = self._reading(found.data, wide)
         self._keep(state, found, wide)
         return reading
 

@@ -3,15 +3,22 @@ a subscribed ICS URL.
 
 Both read iCalendar bytes with :func:`integrations.ics.ingest` in the owner's zone, titles
 included. An upload's bytes are its source of truth. A URL source fetches safely and
-conditionally (:func:`integrations.ics.fetch.fetch_calendar`) and keeps the last body it
-read with its validators, so a "304 Not Modified" still covers a window that moved on;
-validators are only sent while a body is kept. State changes only after a read succeeded.
+conditionally (:func:`integrations.ics.fetch.fetch_calendar`) and keeps its validators.
+
+A link reads the window plus :data:`SLACK` and says so in the reading's window, which is
+the stretch the caller's stored blocks then cover (``covered``). Given that stretch, a "304
+Not Modified" for a window inside it is a ``kept`` reading when no body is kept (a caller
+that stores blocks loads no body): nothing is parsed. A link sends validators while its
+blocks cover the window or a body is kept (a 304 then reads the kept body again); past the
+covered stretch with no body it reads the whole calendar unconditionally. State changes
+only after a read succeeded.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from integrations.ics.fetch import (
@@ -36,6 +43,7 @@ from planner.core.intervals import Interval
 
 log = logging.getLogger(__name__)
 
+SLACK = timedelta(days=7)
 NO_COPY = "The server said the calendar is unchanged, but no copy of it is kept here."
 
 
@@ -103,9 +111,10 @@ class UploadSource:
 class UrlSource:
     """A subscribed http, https or webcal calendar.
 
-    ``body``, ``etag`` and ``last_modified`` are what the last successful read kept (load
-    them from storage, store them after a read); ``fetched_url`` is where the last fetch
-    ended up after redirects.
+    ``etag``, ``last_modified`` and ``covered`` (the stretch the caller's stored blocks
+    cover) are what to load from storage and store after a read; ``body`` is the last body
+    read (kept in memory; a service need not load it); ``fetched_url`` is where the last
+    fetch ended up after redirects.
     """
 
     def __init__(
@@ -119,35 +128,54 @@ class UrlSource:
         body: bytes | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
+        covered: Interval | None = None,
+        slack: timedelta = SLACK,
     ) -> None:
         self.url, self.zone = url, zone
         self.fetch_limits, self.policy, self.limits = fetch_limits, policy, limits
         self.body, self.etag, self.last_modified = body, etag, last_modified
+        self.covered, self.slack = covered, slack
         self.fetched_url: str | None = None
 
     def read(self, window: Interval) -> Reading:
-        """The calendar's busy time over ``window``; a 304 reads the kept body again and
-        reports ``unchanged``."""
+        """The calendar's busy time over ``window`` and the slack after it; a 304 is a
+        ``kept`` reading inside ``covered``, else reads the kept body again (``unchanged``)."""
+        held = self._held(window)
         with unexpected_as(BROKEN, "a calendar link"):
-            fetched = self._fetch()
-            data = self.body if fetched.not_modified else fetched.body or b""
-            if data is None:
-                raise SourceFailed(NO_COPY)
-            reading = read_ics(
-                data, self.zone, window, limits=self.limits, unchanged=fetched.not_modified
-            )
-        self.body, self.fetched_url = data, fetched.url
+            fetched = self._fetch(conditional=held is not None or self.body is not None)
+            if fetched.not_modified and held is not None:
+                reading = Reading(held, unchanged=True, kept=True)
+            else:
+                reading = self._parse(fetched, Interval(window.start, window.end + self.slack))
+        self.fetched_url = fetched.url
         self.etag, self.last_modified = fetched.etag, fetched.last_modified
         return reading
 
-    def _fetch(self) -> Fetched:
-        """A conditional fetch (validators only while a body is kept); plain failures."""
-        kept = self.body is not None
+    def _held(self, window: Interval) -> Interval | None:
+        """The covered stretch when it holds ``window`` and no body is kept (the caller
+        stores the blocks, so a 304 needs no parse), else None."""
+        if self.body is None and self.covered is not None and self.covered.contains(window):
+            return self.covered
+        return None
+
+    def _parse(self, fetched: Fetched, wide: Interval) -> Reading:
+        """The fetched body (the kept one after a 304) read over ``wide``; keeps both."""
+        data = self.body if fetched.not_modified else fetched.body or b""
+        if data is None:
+            raise SourceFailed(NO_COPY)
+        reading = read_ics(
+            data, self.zone, wide, limits=self.limits, unchanged=fetched.not_modified
+        )
+        self.body, self.covered = data, wide
+        return reading
+
+    def _fetch(self, *, conditional: bool) -> Fetched:
+        """A fetch, with validators when ``conditional``; plain failures."""
         try:
             return fetch_calendar(
                 self.url,
-                etag=self.etag if kept else None,
-                last_modified=self.last_modified if kept else None,
+                etag=self.etag if conditional else None,
+                last_modified=self.last_modified if conditional else None,
                 limits=self.fetch_limits,
                 policy=self.policy,
             )

@@ -33,17 +33,16 @@ class SourceView:
 
 
 def sources_of(session: Session, user_id: int) -> list[SourceView]:
-    """The user's sources with their sync state and block counts, oldest first."""
-    counts = (
-        select(BusyBlock.source_id, func.count().label("n"))
-        .group_by(BusyBlock.source_id)
-        .subquery()
+    """The user's sources with their sync state and block counts, oldest first (each count
+    reads only that source's entries of the busy-block index)."""
+    count = (
+        select(func.count())
+        .where(BusyBlock.source_id == Source.id)
+        .correlate(Source)
+        .scalar_subquery()
     )
     rows = session.execute(
-        select(Source, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.source_id == Source.id)
-        .where(Source.user_id == user_id)
-        .order_by(Source.id)
+        select(Source, count).where(Source.user_id == user_id).order_by(Source.id)
     )
     return [
         SourceView(

@@ -1,8 +1,9 @@
 """Google calendars as sources: connect a grant, and sync busy time from Google.
 
 The refresh token is stored encrypted and bound to its owner (:mod:`planner.services.secrets`).
-A sync reads through the calendar's adapter (:mod:`integrations.google.source`: events with a
-snapshot and sync token, or free/busy in privacy mode), which reads every page first (all or
+A sync (the one loop of :mod:`planner.services.sync`, loaded by :func:`load_google`) reads
+through the calendar's adapter (:mod:`integrations.google.source`: events with a snapshot
+and sync token, or free/busy in privacy mode), which reads every page first (all or
 nothing), then replaces the snapshot with :func:`planner.store.replace_busy` and saves the
 adapter's state (snapshot, sync token, window) in ONE transaction: a failure anywhere leaves
 the old snapshot whole and the source stale, never free. A full sync covers the horizon plus
@@ -18,14 +19,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integrations.google.client import DEFAULT_POLICY, DEFAULT_TIMEOUT, RetryPolicy, build_service
 from integrations.google.config import GoogleEndpoints
-from integrations.google.errors import ReconnectNeeded
 from integrations.google.events import GoogleBusyBlock
 from integrations.google.oauth import Grant, RefreshedToken, credentials
 from integrations.google.source import REVOKED as REVOKED
@@ -36,9 +36,12 @@ from integrations.sources import Reading, SourceFailed
 from planner.core.intervals import Interval
 from planner.services import secrets
 from planner.services.errors import Invalid
-from planner.services.sources import SyncResult, horizon, sync_result
-from planner.store import record_sync_failure, record_sync_success, replace_busy
+from planner.services.sync import Loaded, blocks_of
+from planner.store import record_sync_failure
 from planner.store.models import Connection, GoogleAccount, GoogleCalendar, Source, User
+
+if TYPE_CHECKING:
+    from planner.services.sources import SyncSettings
 
 log = logging.getLogger(__name__)
 
@@ -173,93 +176,58 @@ def mark_reconnect(session: Session, user_id: int, now: datetime) -> None:
         record_sync_failure(session, source_id, now, REVOKED)
 
 
-def sync_google_source(
-    session: Session, source_id: int, *, now: datetime, horizon_weeks: int, settings: GoogleSettings
-) -> SyncResult:
-    """Sync one Google source (see the module docstring); failures are recorded, not raised."""
-    source = session.get(Source, source_id)
-    calendar = session.get(GoogleCalendar, source_id)
-    if source is None or calendar is None:
+def load_google(
+    session: Session, source: Source, _zone: str, _now: datetime, settings: SyncSettings
+) -> Loaded:
+    """A Google source loaded for the sync loop (:mod:`planner.services.sync`): its adapter
+    with the stored snapshot and a service on the decrypted grant; refreshed tokens are kept
+    after a read, whether it worked or not, and a revoked grant asks for a reconnect."""
+    google = settings.google
+    if google is None:
+        raise SourceFailed("Google is not configured here.")
+    calendar = session.get(GoogleCalendar, source.id)
+    if calendar is None:
         raise Invalid("There is no such calendar.")
-    name, user_id = source.name, source.user_id
-    account = session.get(GoogleAccount, user_id)
+    account = session.get(GoogleAccount, source.user_id)
+    if account is None:
+        raise SourceFailed("Connect Google first.")
     refreshed: list[RefreshedToken] = []
     try:
-        if account is None:
-            raise SyncFailed("Connect Google first.")
-        service = google_service(account, settings, refreshed)
-        window = horizon(now, horizon_weeks)
-        reading = _read(session, service, account, calendar, window, settings.policy)
-        keep_refreshed(account, refreshed, settings.keys)
-        record_sync_success(session, source_id, now, etag=None, last_modified=None)
-        session.commit()
-    except SourceFailed as error:
-        if error.reconnect:
-            return _reconnect(session, source_id, name, user_id, now)
-        return _failed(session, source_id, name, now, error.message, refreshed, settings)
-    except ReconnectNeeded:
-        return _reconnect(session, source_id, name, user_id, now)
+        service = google_service(account, google, refreshed)
     except SyncFailed as error:
-        return _failed(session, source_id, name, now, str(error), refreshed, settings)
-    except Exception:
-        log.exception("Google sync of source %s failed", source_id)
-        return _failed(session, source_id, name, now, UNREACHABLE, refreshed, settings)
-    return sync_result(source_id, name, "not_modified" if reading.unchanged else "ok", reading)
+        raise SourceFailed(str(error)) from None
+    adapter = _adapter(service, account, calendar, google.policy)
+    user_id, privacy = source.user_id, account.privacy
+
+    def keep(_session: Session, reading: Reading) -> None:
+        keep_refreshed(account, refreshed, google.keys)
+        _keep(calendar, adapter, reading)
+
+    def blocks(session: Session, reading: Reading) -> list[tuple[Interval, str | None]]:
+        found = blocks_of(session, reading)
+        return _without_connections(session, user_id, reading.window, found) if privacy else found
+
+    def failed(session: Session, error: SourceFailed, now: datetime) -> None:
+        if error.reconnect:
+            mark_reconnect(session, user_id, now)
+        elif (again := session.get(GoogleAccount, user_id)) is not None:
+            keep_refreshed(again, refreshed, google.keys)
+
+    return Loaded(adapter, keep, blocks, failed, UNREACHABLE)
 
 
-def _reconnect(
-    session: Session, source_id: int, name: str, user_id: int, now: datetime
-) -> SyncResult:
-    """The grant is gone: roll back, ask for a reconnect, commit; the failure as a result."""
-    session.rollback()
-    mark_reconnect(session, user_id, now)
-    session.commit()
-    return SyncResult(source_id, name, "failed", REVOKED)
-
-
-def _failed(
-    session: Session,
-    source_id: int,
-    name: str,
-    now: datetime,
-    message: str,
-    refreshed: list[RefreshedToken],
-    settings: GoogleSettings,
-) -> SyncResult:
-    """Roll back, keep a rotated token, mark the source stale, commit."""
-    session.rollback()
-    source = session.get(Source, source_id)
-    account = session.get(GoogleAccount, source.user_id) if source else None
-    if account is not None:
-        keep_refreshed(account, refreshed, settings.keys)
-    record_sync_failure(session, source_id, now, message)
-    session.commit()
-    return SyncResult(source_id, name, "failed", message)
-
-
-def _read(
-    session: Session,
-    service: Any,
-    account: GoogleAccount,
+def _keep(
     calendar: GoogleCalendar,
-    window: Interval,
-    policy: RetryPolicy,
-) -> Reading:
-    """Read the calendar through its adapter and store the new snapshot and the adapter's
-    state (not committed); the reading."""
-    source = _adapter(service, account, calendar, policy)
-    reading = source.read(window)
-    blocks = [(block.interval, block.title) for block in reading.blocks]
-    if account.privacy:
-        blocks = _without_connections(session, account.user_id, reading.window, blocks)
-    replace_busy(session, calendar.source_id, reading.window, blocks)
-    snapshot = source.snapshot if isinstance(source, GoogleEventsSource) else None
+    adapter: GoogleEventsSource | GoogleFreeBusySource,
+    reading: Reading,
+) -> None:
+    """Store the adapter's state after a read: the snapshot, its sync token and window."""
+    snapshot = adapter.snapshot if isinstance(adapter, GoogleEventsSource) else None
     calendar.sync_token = snapshot.sync_token if snapshot else None
     calendar.window_start, calendar.window_end = reading.window.start, reading.window.end
     calendar.snapshot = _dump(snapshot) if snapshot else None
     if snapshot is not None:
         calendar.time_zone = snapshot.time_zone
-    return reading
 
 
 def _without_connections(

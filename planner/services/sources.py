@@ -1,10 +1,12 @@
 """Calendar sources: add an upload or an ICS URL, sync them, list them, and read busy time.
 
-An upload keeps its bytes in ``Source.raw`` as the source of truth; a URL source keeps the
-last body it fetched there too, so a "not modified" answer can still cover a horizon that
-moved on. Every sync reads ``[now - 1 day, now + horizon)`` in the owner's zone and replaces
-the source's busy blocks there in one transaction. A sync that fails leaves the old blocks
-in place and marks the source stale: a failing calendar is never read as free time.
+An upload keeps its bytes in ``Source.raw`` as the source of truth; a URL source keeps its
+validators and the stretch its stored blocks cover (:mod:`planner.services.fetching`). Every
+sync reads ``[now - 1 day, now + horizon)`` in the owner's zone (and a week of slack) through
+the one sync loop of :mod:`planner.services.sync`, which writes only the busy rows that
+changed, in one transaction, and never waits on a server inside one. A sync that fails
+leaves the old blocks in place and marks the source stale: a failing calendar is never read
+as free time.
 Titles are stored for the owner only; a partner gets merged busy intervals and nothing else
 (reading them is in :mod:`planner.services.calendars`).
 """
@@ -12,10 +14,9 @@ Titles are stored for the owner only; a partner gets merged busy intervals and n
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -28,7 +29,8 @@ from integrations.sources import Reading, SourceFailed
 from planner.core.intervals import Interval, interval
 from planner.services import fetching
 from planner.services.errors import Invalid, NotFound
-from planner.store import record_sync_failure, record_sync_success, replace_busy
+from planner.services.sync import sync_one
+from planner.store import record_sync_success, replace_busy
 from planner.store.models import Source, User
 
 if TYPE_CHECKING:
@@ -63,6 +65,7 @@ class SyncResult:
     skipped: int = 0
     skipped_reasons: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    changed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -93,9 +96,9 @@ def add_upload(
         raise Invalid("That file is empty. Choose an .ics calendar file.", field="file")
     if len(data) > max_bytes:
         raise Invalid(f"That file is larger than {_size(max_bytes)}.", field="file")
-    user = _user(session, user_id)
+    adapter = UploadSource(data, _zone(session, user_id))
     try:
-        reading = UploadSource(data, user.zone).read(horizon(now, horizon_weeks))
+        reading = adapter.read(horizon(now, horizon_weeks))
     except SourceFailed as error:
         raise Invalid(error.message, field="file") from None
     source = Source(user_id=user_id, kind="upload", name=_name(name, "Uploaded calendar"), raw=data)
@@ -117,9 +120,10 @@ def add_url(
     :class:`Invalid` (field ``url``) when the address is refused (always the same message),
     cannot be fetched, or does not hold a readable calendar.
     """
-    user = _user(session, user_id)
     url = url.strip()
-    adapter = UrlSource(url, user.zone, fetch_limits=fetch.limits, policy=fetch.policy)
+    adapter = UrlSource(
+        url, _zone(session, user_id), fetch_limits=fetch.limits, policy=fetch.policy
+    )
     try:
         reading = adapter.read(horizon(now, horizon_weeks))
     except SourceFailed as error:
@@ -140,6 +144,16 @@ def _add(session: Session, source: Source, reading: Reading, now: datetime) -> i
     return source.id
 
 
+@dataclass(frozen=True)
+class SyncSettings:
+    """What syncing every kind of source needs: how links are fetched, and the Google and
+    CalDAV settings (None: that kind is not configured here)."""
+
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    google: GoogleSettings | None = None
+    caldav: CaldavSettings | None = None
+
+
 def sync_source(
     session: Session,
     source_id: int,
@@ -151,7 +165,8 @@ def sync_source(
     google: GoogleSettings | None = None,
     caldav: CaldavSettings | None = None,
 ) -> SyncResult:
-    """Sync one source (see the module docstring); a failure is recorded, not raised.
+    """Sync one source (see :mod:`planner.services.sync`); a failure is recorded, not raised.
+    A sync that changed busy time protects the couple's plans.
 
     With ``owner``, a source of anyone else is :class:`NotFound`. Google sources need
     ``google`` (see :mod:`planner.services.google_sources`), CalDAV sources ``caldav``
@@ -159,8 +174,9 @@ def sync_source(
     """
     if owner is not None and _owner_of(session, source_id) != owner:
         raise NotFound("There is no such calendar.")
-    result = _sync(session, source_id, now, horizon_weeks, fetch, google, caldav)
-    if result.ok:
+    settings = SyncSettings(fetch, google, caldav)
+    result = sync_one(session, source_id, horizon(now, horizon_weeks), now, settings)
+    if result.changed:
         _protect(session, _owner_of(session, source_id), now)
     return result
 
@@ -175,65 +191,14 @@ def sync_user(
     google: GoogleSettings | None = None,
     caldav: CaldavSettings | None = None,
 ) -> list[SyncResult]:
-    """Sync every source of the user ("sync all"), then protect the couple's plans once."""
+    """Sync every source of the user ("sync all"), then protect the couple's plans once
+    when busy time changed."""
     ids = session.scalars(select(Source.id).where(Source.user_id == user_id).order_by(Source.id))
-    results = [_sync(session, i, now, horizon_weeks, fetch, google, caldav) for i in ids.all()]
-    if any(r.ok for r in results):
+    settings, window = SyncSettings(fetch, google, caldav), horizon(now, horizon_weeks)
+    results = [sync_one(session, i, window, now, settings) for i in ids.all()]
+    if any(r.changed for r in results):
         _protect(session, user_id, now)
     return results
-
-
-def _sync(
-    session: Session,
-    source_id: int,
-    now: datetime,
-    weeks: int,
-    fetch: FetchSettings,
-    google: GoogleSettings | None = None,
-    caldav: CaldavSettings | None = None,
-) -> SyncResult:
-    """One source's sync in its own unit of work; failures become a stale source."""
-    source = session.get(Source, source_id)
-    if source is None:
-        raise NotFound("There is no such calendar.")
-    if source.kind == "google":
-        from planner.services.google_sources import sync_google_source
-
-        return _sync_account(session, source, now, weeks, google, "Google", sync_google_source)
-    if source.kind == "caldav":
-        from planner.services.caldav_sources import sync_caldav_source
-
-        return _sync_account(session, source, now, weeks, caldav, "CalDAV", sync_caldav_source)
-    name, window = source.name, horizon(now, weeks)
-    try:
-        owner = _user(session, source.user_id)
-        adapter = fetching.ics_source(source, owner.zone, fetch.limits, fetch.policy)
-        reading = adapter.read(window)
-        fetching.keep(source, adapter)
-        _store(session, source, reading, now)
-        session.commit()
-    except SourceFailed as error:
-        return _failed(session, source_id, name, now, error.message)
-    except Exception:
-        log.exception("sync of source %s failed", source_id)
-        return _failed(session, source_id, name, now, "Something went wrong reading it.")
-    return sync_result(source_id, name, "not_modified" if reading.unchanged else "ok", reading)
-
-
-def _sync_account(
-    session: Session,
-    source: Source,
-    now: datetime,
-    weeks: int,
-    settings: Any,
-    label: str,
-    sync: Callable[..., SyncResult],
-) -> SyncResult:
-    """A Google or CalDAV source's sync with its ``settings``; without them it fails plainly
-    (and stays stale)."""
-    if settings is None:
-        return _failed(session, source.id, source.name, now, f"{label} is not configured here.")
-    return sync(session, source.id, now=now, horizon_weeks=weeks, settings=settings)
 
 
 def _store(session: Session, source: Source, reading: Reading, now: datetime) -> None:
@@ -243,14 +208,6 @@ def _store(session: Session, source: Source, reading: Reading, now: datetime) ->
     record_sync_success(
         session, source.id, now, etag=source.etag, last_modified=source.last_modified
     )
-
-
-def _failed(session: Session, source_id: int, name: str, now: datetime, message: str) -> SyncResult:
-    """Roll back the failed sync, mark the source stale, commit; the failure as a result."""
-    session.rollback()
-    record_sync_failure(session, source_id, now, message)
-    session.commit()
-    return SyncResult(source_id, name, "failed", message)
 
 
 def sync_result(
@@ -303,6 +260,14 @@ def _user(session: Session, user_id: int) -> User:
     if user is None:
         raise NotFound("There is no such account.")
     return user
+
+
+def _zone(session: Session, user_id: int) -> str:
+    """The user's zone, read in a transaction that ends here: what follows (a fetch, a
+    parse) holds no lock. :class:`NotFound` when there is no such user."""
+    zone = _user(session, user_id).zone
+    session.commit()
+    return zone
 
 
 def _name(name: str, default: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,19 +33,25 @@ class SourceState:
 
 def replace_busy(
     session: Session, source_id: int, window: Interval, blocks: Sequence[Block]
-) -> None:
+) -> int:
     """Make ``blocks`` the busy time of a source inside ``window``; outside it nothing changes.
 
     New blocks are clipped to the window; stored blocks that straddle a window edge keep
-    their part outside it. All of it happens in one SAVEPOINT: on any error the previous
-    snapshot is left whole and the error propagates. The caller commits.
+    their part outside it. Only what changed is written: a stored row whose part inside the
+    window (and title) is among the new blocks stays untouched, other rows touching the
+    window are deleted (their outside parts kept), and new blocks not stored yet are
+    inserted. All of it happens in one SAVEPOINT: on any error the previous snapshot is
+    left whole and the error propagates. The caller commits. The number of rows written.
     """
     window = interval(window.start, window.end)
     fresh = [(part, title) for slot, title in blocks for part in _inside(slot, window)]
     with session.begin_nested():
         _lock_source(session, source_id)
-        kept = _cut_out(session, source_id, window)
-        _insert_blocks(session, source_id, kept + fresh)
+        stale, added = _changes(_stored(session, source_id, window), fresh, window)
+        if stale:
+            session.execute(delete(BusyBlock).where(BusyBlock.id.in_(stale)))
+        _insert_blocks(session, source_id, added)
+    return len(stale) + len(added)
 
 
 def _inside(slot: Interval, window: Interval) -> list[Interval]:
@@ -59,21 +66,33 @@ def _lock_source(session: Session, source_id: int) -> None:
         raise NotFound("source", source_id)
 
 
-def _cut_out(session: Session, source_id: int, window: Interval) -> list[Block]:
-    """Delete the source's blocks touching ``window``; return their parts outside it."""
-    touching = (
+def _stored(session: Session, source_id: int, window: Interval) -> list[tuple[int, Block]]:
+    """The source's stored rows touching ``window``: id and block."""
+    query = select(BusyBlock.id, BusyBlock.start, BusyBlock.end, BusyBlock.title).where(
         BusyBlock.source_id == source_id,
         BusyBlock.start < window.end,
         BusyBlock.end > window.start,
     )
-    rows = session.execute(select(BusyBlock.start, BusyBlock.end, BusyBlock.title).where(*touching))
-    kept = [
-        (part, title)
-        for start, end, title in rows
-        for part in subtract([Interval(start, end)], [window])
-    ]
-    session.execute(delete(BusyBlock).where(*touching))
-    return kept
+    return [(i, (Interval(start, end), title)) for i, start, end, title in session.execute(query)]
+
+
+def _changes(
+    stored: Sequence[tuple[int, Block]], fresh: Sequence[Block], window: Interval
+) -> tuple[list[int], list[Block]]:
+    """The ids of stored rows to delete and the blocks to insert so that the part inside
+    ``window`` becomes ``fresh`` (stored rows matching a fresh block, inside the window,
+    stay; a deleted row's parts outside the window are inserted again)."""
+    wanted = Counter(fresh)
+    stale: list[int] = []
+    kept_outside: list[Block] = []
+    for row_id, (slot, title) in stored:
+        inside = (_inside(slot, window) or [slot])[0]
+        if wanted[(inside, title)] > 0:
+            wanted[(inside, title)] -= 1
+            continue
+        stale.append(row_id)
+        kept_outside += [(part, title) for part in subtract([slot], [window])]
+    return stale, kept_outside + list(wanted.elements())
 
 
 def _insert_blocks(session: Session, source_id: int, blocks: Iterable[Block]) -> None:

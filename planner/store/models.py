@@ -156,7 +156,8 @@ class Source(Base):
 
     For an upload, ``raw`` (the .ics as uploaded) is the source of truth; busy blocks are
     derived from it. ``counts_as_busy`` lets a partner keep a calendar connected without
-    letting it block planning.
+    letting it block planning. ``covered_from`` .. ``covered_until`` is the stretch the
+    stored busy blocks of an upload or link are complete for (None: read it all again).
     """
 
     __tablename__ = "source"
@@ -176,6 +177,8 @@ class Source(Base):
     stale_since: Mapped[datetime | None]
     next_sync_at: Mapped[datetime | None] = mapped_column(index=True)
     sync_claimed_until: Mapped[datetime | None]
+    covered_from: Mapped[datetime | None]
+    covered_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -310,6 +313,7 @@ class BusyBlock(Base):
     __table_args__ = (
         CheckConstraint('start < "end"', name="ordered"),
         Index("ix_busy_block_source_id_start", "source_id", "start"),
+        Index("ix_busy_block_source_id_end", "source_id", "end"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,7 +4,7 @@ stale sources that still count as busy, and privacy of titles. Runs on both back
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,6 +49,7 @@ class Served:
     etag: str = '"v1"'
     status: int = 200
     requests: list[dict[str, str]] = field(default_factory=list)
+    on_request: Callable[[], object] | None = None
 
 
 class CalendarServer(ThreadingHTTPServer):
@@ -75,6 +76,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         served = self.server.served
         served.requests.append(dict(self.headers.items()))
+        if served.on_request is not None:
+            served.on_request()
         if served.status != 200:
             return self._reply(served.status, b"no calendar here")
         if self.headers.get("If-None-Match") == served.etag:
@@ -352,7 +355,7 @@ def test_user_names_and_passwords_in_links_are_masked() -> None:
 # --- protection after a sync -----------------------------------------------------------------
 
 
-def test_a_sync_protects_the_couple_connections(
+def test_a_sync_that_changes_busy_time_protects_the_couple_connections(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     planning = pytest.importorskip(
@@ -365,7 +368,12 @@ def test_a_sync_protects_the_couple_connections(
     lena, _sam = couple(session)
     alone = person(session, "Kim")
     source_id = upload(session, lena, DENTIST_ICS)
-    sync(session, source_id)
+    sync(session, source_id)  # nothing changed: nothing to defend
+    stored = session.get(Source, source_id)
+    assert stored is not None
+    stored.raw = calendar(("Dentist (moved)", DENTIST.end, DENTIST.end + timedelta(hours=1)))
+    session.commit()
+    assert sync(session, source_id).changed
     upload(session, alone, DENTIST_ICS)
     couple_id = session.get(User, lena).couple_id  # type: ignore[union-attr]
     assert calls == [couple_id, couple_id]

@@ -161,3 +161,49 @@ def test_stale_sources_after_a_failed_sync(session: Session) -> None:
     assert [s.name for s in late] == ["fine", "broken"]
     record_sync_success(session, broken.id, at(10, 11), etag=None, last_modified=None)
     assert stale_sources(session, ana.id) == []
+
+
+def ids(session: Session, source_id: int) -> dict[Row, int]:
+    query = select(BusyBlock.id, BusyBlock.start, BusyBlock.end, BusyBlock.title).where(
+        BusyBlock.source_id == source_id
+    )
+    return {(start, end, title): i for i, start, end, title in session.execute(query)}
+
+
+def test_replace_writes_only_the_rows_that_changed(session: Session) -> None:
+    _, (ana,) = add_couple(session, "ana")
+    source = add_source(session, ana)
+    same = (Interval(at(10, 9), at(10, 10)), "same")
+    straddles = (Interval(at(9, 22), at(10, 2)), "straddles start")
+    twice = (Interval(at(11, 9), at(11, 10)), "twice")
+    assert replace_busy(session, source.id, WINDOW, [same, straddles, twice, twice]) == 4
+    session.commit()
+    before = ids(session, source.id)
+    every = set(session.scalars(select(BusyBlock.id)))
+    inside = (Interval(at(10, 0), at(10, 2)), "straddles start")  # as a new reading sees it
+    assert replace_busy(session, source.id, WINDOW, [same, inside, twice, twice]) == 0
+    moved = (Interval(at(10, 11), at(10, 12)), "same")
+    assert replace_busy(session, source.id, WINDOW, [moved, inside, twice]) == 3
+    session.commit()
+    after = ids(session, source.id)
+    assert (
+        after[(at(10, 0), at(10, 2), "straddles start")]
+        == before[(at(10, 0), at(10, 2), "straddles start")]
+    )
+    assert after[(at(11, 9), at(11, 10), "twice")] in every  # one of the two kept
+    assert sorted(after) == [
+        (at(10, 0), at(10, 2), "straddles start"),
+        (at(10, 11), at(10, 12), "same"),
+        (at(11, 9), at(11, 10), "twice"),
+    ]
+
+
+def test_a_straddling_row_whose_inside_is_unchanged_stays_whole(session: Session) -> None:
+    _, (ana,) = add_couple(session, "ana")
+    source = add_source(session, ana)
+    trip = (Interval(at(9, 0), at(10, 6)), "trip")
+    replace_busy(session, source.id, Interval(at(1, 0), at(20, 0)), [trip])
+    session.commit()
+    before = ids(session, source.id)
+    assert replace_busy(session, source.id, WINDOW, [trip]) == 0  # clipped inside: the same
+    assert ids(session, source.id) == before
