@@ -31,13 +31,12 @@ from sqlalchemy.orm import Session
 from integrations.caldav import AuthFailed, Client, WriteOutcome, delete_event, write_event
 from integrations.caldav.writeback import event_url
 from integrations.ics.addresses import UrlRefused
-from integrations.ics.invites import Invite
 from integrations.ics.transport import FetchFailed
 from planner.core.rituals import CATALOGUE
 from planner.services import secrets
 from planner.services.caldav_sources import CaldavSettings, Login, login_client, plain
-from planner.services.feed import connection_invite
-from planner.store.models import CaldavAccount, CaldavEvent, Connection, WriteBackIssue
+from planner.services.feed import WriteTarget, write_targets
+from planner.store.models import CaldavAccount, CaldavEvent, WriteBackIssue
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +46,6 @@ MAX_ETAG = 255
 
 WRITTEN = "written"  # what came of one connection, besides FAILED and DELETED
 REMOVED = "removed"
-
-
-@dataclass(frozen=True)
-class _Target:
-    """A connection as write-back needs it, read before any request."""
-
-    id: int
-    ritual: str
-    cancelled: bool
-    invite: Invite
 
 
 @dataclass(frozen=True)
@@ -115,15 +104,12 @@ def write_back(
 
 def _read(
     session: Session, connection_ids: Iterable[int], user_ids: Iterable[int]
-) -> tuple[list[_Target], list[_Account]]:
+) -> tuple[list[WriteTarget], list[_Account]]:
     """The connections that exist and the accounts to write them to (none without
     connections)."""
-    connections = [c for i in connection_ids if (c := session.get(Connection, i)) is not None]
-    if not connections:
+    targets = write_targets(session, connection_ids)
+    if not targets:
         return [], []
-    targets = [
-        _Target(c.id, c.ritual, c.status == "cancelled", connection_invite(c)) for c in connections
-    ]
     query = select(CaldavAccount).where(
         CaldavAccount.user_id.in_(list(user_ids)), CaldavAccount.write_url.is_not(None)
     )
@@ -145,7 +131,7 @@ def _account(session: Session, account: CaldavAccount, uids: list[str]) -> _Acco
 
 
 def _write_account(
-    account: _Account, targets: list[_Target], settings: CaldavSettings, now: datetime
+    account: _Account, targets: list[WriteTarget], settings: CaldavSettings, now: datetime
 ) -> list[_Result]:
     """Write every connection to one account's calendar (no database here); the results,
     a FAILED one without UID last when the account could not be used."""
@@ -160,7 +146,9 @@ def _write_account(
     return results
 
 
-def _write_one(client: Client, account: _Account, target: _Target, now: datetime) -> list[_Result]:
+def _write_one(
+    client: Client, account: _Account, target: WriteTarget, now: datetime
+) -> list[_Result]:
     """One connection into one calendar: its result, none when nothing was to be done; a
     refused login raised."""
     uid = target.invite.uid
@@ -184,7 +172,7 @@ def _write_one(client: Client, account: _Account, target: _Target, now: datetime
 
 
 def _put(
-    client: Client, account: _Account, target: _Target, placed: _Placed | None, now: datetime
+    client: Client, account: _Account, target: WriteTarget, placed: _Placed | None, now: datetime
 ) -> _Result:
     """Create or update the connection's event; where it is and its ETag."""
     uid = target.invite.uid

@@ -9,6 +9,7 @@ at once; unknown and revoked tokens look the same to the outside.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,6 +59,25 @@ def connection_invite(connection: Connection) -> Invite:
         status="CANCELLED" if connection.status == "cancelled" else "CONFIRMED",
         categories=("Connection time",),
     )
+
+
+@dataclass(frozen=True)
+class WriteTarget:
+    """A connection as write-back needs it, read before any request to a calendar."""
+
+    id: int
+    ritual: str
+    cancelled: bool
+    invite: Invite
+
+
+def write_targets(session: Session, connection_ids: Iterable[int]) -> list[WriteTarget]:
+    """The connections of ``connection_ids`` that exist, as Google and CalDAV write-back
+    need them."""
+    found = [c for i in connection_ids if (c := session.get(Connection, i)) is not None]
+    return [
+        WriteTarget(c.id, c.ritual, c.status == "cancelled", connection_invite(c)) for c in found
+    ]
 
 
 def feed_name(session: Session, couple_id: int) -> str:

@@ -35,9 +35,8 @@ from integrations.google.writeback import (
     move_connection,
     upsert_connection,
 )
-from integrations.ics.invites import Invite
 from planner.core.rituals import CATALOGUE
-from planner.services.feed import connection_invite
+from planner.services.feed import WriteTarget, write_targets
 from planner.services.google_sources import (
     REVOKED,
     GoogleSettings,
@@ -46,22 +45,12 @@ from planner.services.google_sources import (
     keep_refreshed,
     mark_reconnect,
 )
-from planner.store.models import Connection, GoogleAccount, WriteBackIssue
+from planner.store.models import GoogleAccount, WriteBackIssue
 
 log = logging.getLogger(__name__)
 
 DELETED = "deleted_by_user"
 FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class _Target:
-    """A connection as write-back needs it, read before any request."""
-
-    id: int
-    ritual: str
-    cancelled: bool
-    invite: Invite
 
 
 @dataclass(frozen=True)
@@ -118,15 +107,12 @@ def write_back(
 
 def _read(
     session: Session, connection_ids: Iterable[int], user_ids: Iterable[int]
-) -> tuple[list[_Target], list[_Partner]]:
+) -> tuple[list[WriteTarget], list[_Partner]]:
     """The connections that exist and the partners to write them to (none without
     connections)."""
-    connections = [c for i in connection_ids if (c := session.get(Connection, i)) is not None]
-    if not connections:
+    targets = write_targets(session, connection_ids)
+    if not targets:
         return [], []
-    targets = [
-        _Target(c.id, c.ritual, c.status == "cancelled", connection_invite(c)) for c in connections
-    ]
     partners = [p for user_id in user_ids if (p := _partner(session, user_id)) is not None]
     return targets, partners
 
@@ -149,7 +135,9 @@ def _writable(account: GoogleAccount) -> bool:
     return account.write_back and account.refresh_token is not None and can_write(scopes)
 
 
-def _write_partner(partner: _Partner, targets: list[_Target], settings: GoogleSettings) -> _Outcome:
+def _write_partner(
+    partner: _Partner, targets: list[WriteTarget], settings: GoogleSettings
+) -> _Outcome:
     """Write every connection to one partner's calendar (no database here); what came of it."""
     refreshed: list[RefreshedToken] = []
     issues: list[_Issue] = []
@@ -166,7 +154,7 @@ def _write_partner(partner: _Partner, targets: list[_Target], settings: GoogleSe
 
 
 def _write_one(
-    service: Any, partner: _Partner, target: _Target, settings: GoogleSettings
+    service: Any, partner: _Partner, target: WriteTarget, settings: GoogleSettings
 ) -> _Issue | None:
     """One connection into one calendar; the issue to record, if any; a revoked grant
     raised."""
